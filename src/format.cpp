@@ -1,0 +1,122 @@
+#include "cogo/detail/format.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace cogo::detail {
+
+void append_site(std::string& out, const source_location& where) {
+  out += where.file_name();
+  out += ':';
+  out += std::to_string(where.line());
+}
+
+namespace {
+
+// Writes v / 10^prec with its trailing fractional zeros dropped, into buf ending at w;
+// returns the new start. This is the fraction step of Go's duration layout.
+int format_fraction(char* buf, int w, std::uint64_t& v, int prec) {
+  bool print = false;
+  for (int i = 0; i < prec; ++i) {
+    const auto digit = static_cast<char>(v % 10);
+    print = print || digit != 0;
+    if (print) buf[--w] = static_cast<char>('0' + digit);
+    v /= 10;
+  }
+  if (print) buf[--w] = '.';
+  return w;
+}
+
+int format_integer(char* buf, int w, std::uint64_t v) {
+  if (v == 0) {
+    buf[--w] = '0';
+    return w;
+  }
+  while (v > 0) {
+    buf[--w] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return w;
+}
+
+}  // namespace
+
+void append_go_duration(std::string& out, std::int64_t ns) {
+  char buf[40];
+  int w = static_cast<int>(sizeof buf);
+  const bool neg = ns < 0;
+  std::uint64_t u = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+  if (u < 1'000'000'000ULL) {
+    // Sub-second values use a smaller unit: "1.5µs", "250ms".
+    int prec = 0;
+    const char* unit = "";
+    if (u == 0) {
+      out += "0s";
+      return;
+    } else if (u < 1'000ULL) {
+      unit = "ns";
+    } else if (u < 1'000'000ULL) {
+      prec = 3;
+      unit = "\xC2\xB5s";  // µs
+    } else {
+      prec = 6;
+      unit = "ms";
+    }
+    std::string_view units(unit);
+    for (auto it = units.rbegin(); it != units.rend(); ++it) buf[--w] = *it;
+    w = format_fraction(buf, w, u, prec);
+    w = format_integer(buf, w, u);
+  } else {
+    buf[--w] = 's';
+    w = format_fraction(buf, w, u, 9);
+    w = format_integer(buf, w, u % 60);
+    u /= 60;
+    if (u > 0) {
+      buf[--w] = 'm';
+      w = format_integer(buf, w, u % 60);
+      u /= 60;
+      if (u > 0) {
+        buf[--w] = 'h';
+        w = format_integer(buf, w, u);
+      }
+    }
+  }
+  if (neg) buf[--w] = '-';
+  out.append(buf + w, sizeof buf - static_cast<std::size_t>(w));
+}
+
+std::string go_duration(std::chrono::nanoseconds d) {
+  std::string s;
+  append_go_duration(s, d.count());
+  return s;
+}
+
+void append_wall_time(std::string& out, std::chrono::steady_clock::time_point t) {
+  using namespace std::chrono;
+  const auto wall = system_clock::now() + duration_cast<system_clock::duration>(t - steady_clock::now());
+  const auto ns_total = duration_cast<nanoseconds>(wall.time_since_epoch()).count();
+  std::int64_t secs = ns_total / 1'000'000'000;
+  std::int64_t frac = ns_total % 1'000'000'000;
+  if (frac < 0) {
+    frac += 1'000'000'000;
+    --secs;
+  }
+  const std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  out.append(buf, static_cast<std::size_t>(n));
+  if (frac != 0) {
+    // Go trims trailing zeros of the fractional second.
+    char fb[16];
+    std::snprintf(fb, sizeof fb, ".%09lld", static_cast<long long>(frac));
+    std::string_view f(fb);
+    while (f.back() == '0') f.remove_suffix(1);
+    out += f;
+  }
+  out += " +0000 UTC";
+}
+
+}  // namespace cogo::detail
