@@ -1,0 +1,121 @@
+// The timer service: one min-heap of deadlines per clock, driven by one thread (the
+// process default) or by ManualClock::advance. Internal.
+//
+// An entry is embedded in its owner (a deadline context, a Timer), so arming allocates
+// nothing beyond the heap array's amortised growth; the heap holds (when, entry) pairs so
+// that sifting touches only the array. Arm and disarm are O(log n) under one lock.
+//
+// Fire protocol: the service pops a due entry under its lock, then, with no lock held,
+// calls the fire function of the entry's kind: fire(entry, gen, when), where gen is the
+// entry's arm generation at the time it was popped and when its deadline. An owner that disarms too late (disarm() returns false while a
+// fire is in flight) tells the stale fire apart by comparing generations under its own
+// lock. Owners keep themselves alive while armed (they take a reference before arm()).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "cogo/detail/futex.hpp"
+#include "cogo/detail/lock.hpp"
+#include "cogo/detail/ref.hpp"
+
+namespace cogo::detail {
+
+// What owns an entry, which decides the function that fires it. Eight bytes per entry
+// instead of a function pointer keep a pending Timer within a 48-byte block.
+enum class TimerKind : std::uint8_t {
+  deadline,  // DeadlineNode
+  timer,     // TimerState (Timer, Ticker, after_func)
+  extension,  // reserved for the scheduler's sleepers and selects
+};
+
+struct TimerEntry {
+  static constexpr std::uint32_t kNotArmed = UINT32_MAX;
+  std::uint32_t index = kNotArmed;  // heap slot; guarded by the service lock
+  std::uint16_t gen = 0;            // bumped by each arm; written under the owner's and the
+                                    // service's locks, read under either
+  TimerKind kind;
+  std::uint8_t owner_bits = 0;  // the owner's, guarded by the owner's lock
+
+  explicit TimerEntry(TimerKind k) noexcept : kind(k) {}
+};
+
+using TimerFireFn = void (*)(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+// The fire functions, one per kind; defined by the owners.
+void fire_deadline(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+// The scheduler installs the extension kind's function.
+void set_extension_fire(TimerFireFn fn) noexcept;
+
+class TimerService {
+ public:
+  // A service on the steady clock (driven by its own thread once started), or on a
+  // manual clock starting at `manual_start_ns`.
+  static TimerService* make_steady();
+  static TimerService* make_manual(std::int64_t manual_start_ns);
+
+  TimerService(const TimerService&) = delete;
+  TimerService& operator=(const TimerService&) = delete;
+
+  void add_ref() noexcept { refs_.add(); }
+  void release() noexcept {
+    if (refs_.drop()) delete this;
+  }
+
+  bool is_manual() const noexcept { return manual_; }
+  std::int64_t now() const noexcept {
+    return manual_ ? manual_now_.load(std::memory_order_acquire) : monotonic_ns();
+  }
+
+  // Arms `e` to fire at `when` (ns on this service's clock). `e` must not be armed.
+  void arm(TimerEntry* e, std::int64_t when);
+  // Removes `e` if it is armed; false if it is not (never armed, fired, or in flight).
+  bool disarm(TimerEntry* e) noexcept;
+  // Bumps `e`'s generation without arming it, so that a fire already in flight is seen
+  // as stale. Owners change the generation only while holding their own lock, so it may
+  // be read under either lock.
+  void bump_generation(TimerEntry* e) noexcept;
+  // Removes and fires, earliest first, every entry due at `now`. Returns the next
+  // deadline, or kNoDeadline.
+  std::int64_t run_due(std::int64_t now);
+  // Manual clocks: moves time to `to`, firing due entries in deadline order with the
+  // clock set to each one's deadline as it fires.
+  void advance_manual(std::int64_t to);
+
+  std::size_t armed() const noexcept;
+
+  // The service timers and deadlines created on this thread use: the thread's manual
+  // clock while a ManualClock::Scope is active, else the process default.
+  static TimerService& current() noexcept;
+  static TimerService& process_default() noexcept;
+  static TimerService* set_thread_override(TimerService* s) noexcept;
+
+ private:
+  explicit TimerService(bool manual, std::int64_t start_ns);
+  ~TimerService();
+
+  struct Slot {
+    std::int64_t when;
+    TimerEntry* entry;
+  };
+
+  void place(std::uint32_t i, Slot s) noexcept;
+  void sift_up(std::uint32_t i, Slot s) noexcept;
+  void sift_down(std::uint32_t i, Slot s) noexcept;
+  void remove_at(std::uint32_t i) noexcept;
+  void start_driver();
+  void drive() noexcept;
+
+  RefCount refs_{1};
+  const bool manual_;
+  std::atomic<std::int64_t> manual_now_{0};
+  mutable Lock mu_;
+  std::vector<Slot> heap_ COGO_GUARDED_BY(mu_);
+  std::int64_t planned_wake_ COGO_GUARDED_BY(mu_) = kNoDeadline;
+  std::atomic<std::uint32_t> wake_seq_{0};
+  std::atomic<std::size_t> armed_{0};
+  std::atomic<bool> driver_started_{false};
+};
+
+}  // namespace cogo::detail

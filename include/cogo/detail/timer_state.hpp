@@ -1,0 +1,130 @@
+// The shared state behind Timer, Ticker and after_func(d, f). Internal.
+//
+// 40 bytes for a one-shot timer: an 8-byte heap entry, the reference count, the lock, the
+// undelivered value, the head of the receiver list and the service. Flags live in the
+// entry's owner_bits under the state's lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "cogo/detail/config.hpp"
+#include "cogo/detail/executor.hpp"
+#include "cogo/detail/futex.hpp"
+#include "cogo/detail/list.hpp"
+#include "cogo/detail/lock.hpp"
+#include "cogo/detail/pool.hpp"
+#include "cogo/detail/ref.hpp"
+#include "cogo/detail/timer_service.hpp"
+
+namespace cogo::detail {
+
+// A party waiting to receive a timer's value.
+struct TimerReceiver : ListNode {
+  // Called once with no lock held, after the receiver has left the list and `value`
+  // has been set.
+  void (*notify)(TimerReceiver* self) noexcept = nullptr;
+  std::int64_t value = 0;
+};
+
+// A list identified by a pointer to its first node; circular. Guarded by its owner.
+class HeadList {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  void push_back(ListNode* n) noexcept;
+  void remove(ListNode* n) noexcept;
+  ListNode* pop_front() noexcept;
+
+ private:
+  ListNode* head_ = nullptr;
+};
+
+class TimerState : public TimerEntry, public Pooled {
+ public:
+  enum Flavor : std::uint8_t { kOneShot = 0, kTicker = 1, kFunc = 2 };
+  static constexpr std::int64_t kNoValue = INT64_MIN;
+
+  static TimerState* make_one_shot(TimerService& svc);
+  static TimerState* make_ticker(TimerService& svc, std::int64_t period_ns);
+
+  void add_ref() noexcept { refs_.add(); }
+  void release() noexcept;
+
+  TimerService& service() const noexcept { return *svc_; }
+
+  // Arms to fire at `when`. Returns whether the timer was active (armed, or fired with
+  // the value not yet received) before; an undelivered value is discarded. For tickers,
+  // `period_ns` replaces the period.
+  bool reset(std::int64_t when, std::int64_t period_ns = 0);
+  // Disarms and discards an undelivered value. Returns whether the timer was active.
+  bool stop() noexcept;
+
+  // Takes the undelivered value, if any.
+  bool try_receive(std::int64_t& value) noexcept;
+  // Lists `r` to receive the next value unless one is waiting: then returns false and
+  // sets r->value.
+  bool add_receiver(TimerReceiver* r) noexcept;
+  // Unlists `r`; false if a fire has taken it (its notify is running or about to run).
+  bool remove_receiver(TimerReceiver* r) noexcept;
+  // Blocks the calling thread for a value until the CLOCK_MONOTONIC deadline.
+  bool receive(std::int64_t& value, std::int64_t deadline_ns) noexcept;
+
+ protected:
+  friend void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+  TimerState(TimerService& svc, Flavor flavor) noexcept;
+  ~TimerState();
+
+  Flavor flavor() const noexcept { return static_cast<Flavor>(owner_bits & 3); }
+  bool active() const noexcept { return (owner_bits & 4) != 0; }
+  void set_active(bool a) noexcept {
+    owner_bits = static_cast<std::uint8_t>(a ? (owner_bits | 4) : (owner_bits & ~4));
+  }
+  // Called for kFunc on each fire; posts the callback.
+  void start_func() noexcept;
+  // The timer is due at `when` (now is `now`): deliver its value or start its callback,
+  // re-arm a ticker. Returns the receiver to notify once unlocked, if any. Sets
+  // `keeps_ref` when a re-arm or a callback run now holds the reference the fire held.
+  TimerReceiver* expire_locked(std::int64_t when, std::int64_t now, bool& keeps_ref) noexcept
+      COGO_REQUIRES(mu_);
+
+  RefCount refs_{1};
+  Lock mu_;
+  std::int64_t pending_ COGO_GUARDED_BY(mu_) = kNoValue;
+  HeadList receivers_ COGO_GUARDED_BY(mu_);
+  TimerService* svc_;  // a strong reference
+};
+
+class TickerState final : public TimerState {
+ public:
+  TickerState(TimerService& svc, std::int64_t period) noexcept
+      : TimerState(svc, kTicker), period_(period) {}
+  std::int64_t period_ COGO_GUARDED_BY(mu_);
+};
+
+// after_func(d, f): the state also holds f; each fire posts one run of it.
+class FuncTimerBase : public TimerState {
+ public:
+  using CallFn = void (*)(FuncTimerBase*);
+  using DestroyFn = void (*)(FuncTimerBase*) noexcept;
+  FuncTimerBase(TimerService& svc, CallFn call, DestroyFn destroy, source_location site) noexcept
+      : TimerState(svc, kFunc), call_(call), destroy_(destroy), site_(site) {}
+
+  CallFn call_;
+  DestroyFn destroy_;
+  source_location site_;
+};
+
+template <class F>
+class FuncTimer final : public FuncTimerBase {
+ public:
+  template <class G>
+  FuncTimer(TimerService& svc, G&& g, source_location site)
+      : FuncTimerBase(svc, &call, &destroy, site), f_(std::forward<G>(g)) {}
+
+ private:
+  static void call(FuncTimerBase* self) { static_cast<FuncTimer*>(self)->f_(); }
+  static void destroy(FuncTimerBase* self) noexcept { delete static_cast<FuncTimer*>(self); }
+  F f_;
+};
+
+}  // namespace cogo::detail

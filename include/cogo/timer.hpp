@@ -1,0 +1,148 @@
+// Timer, Ticker, after_func(d, f)
+//
+// Timers on cogo's timer service: one heap of deadlines per clock, driven by one thread
+// for the whole process (never a thread per timer). Arm and stop are O(log n); a pending
+// one-shot Timer holds a 40-byte block plus its 16-byte heap slot.
+//
+// Timer fires once; its value (the time it fired) is received with wait(), wait_for() or
+// try_wait(), like Go's <-t.C. As in Go 1.23, after stop() or reset() returns no value
+// from the earlier setting is ever received: stop() returns true if the timer was armed
+// or had fired with its value not yet received, and discards that value.
+//
+// Ticker delivers a value every period; a value not yet received when the next tick comes
+// is kept and the new tick dropped, so a slow receiver sees fewer ticks, not a backlog.
+//
+// after_func(d, f) runs f on cogo's executor once d has passed; its Timer's stop() returns
+// false once f has been started, and reset() schedules f again.
+//
+// Every Timer and Ticker stops when destroyed, unless detach()ed; an empty (default-
+// constructed or moved-from) one throws cogo::usage_error from stop(), reset() and the
+// waits, where Go would panic.
+//
+// Clocks: timers use the steady clock, or the ManualClock of a ManualClock::Scope active
+//   on the thread that creates them (manual_clock.hpp). Blocking waits measure their own
+//   timeouts on the steady clock.
+// Thread safety: stop(), reset() and the waits are safe from any thread at once; moving,
+//   assigning and destroying a handle are not.
+// Complexity: O(log n) per arm, stop and fire, n being the armed timers on the clock.
+// Example:
+//   cogo::Timer t(250ms);
+//   if (auto fired = t.wait_for(1s)) log("fired at", *fired);
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "cogo/detail/config.hpp"
+#include "cogo/detail/duration.hpp"
+#include "cogo/detail/timer_state.hpp"
+#include "cogo/error.hpp"
+
+namespace cogo {
+
+namespace detail {
+class TimerHandle {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  TimerHandle() noexcept = default;
+  explicit TimerHandle(TimerState* s) noexcept : s_(s) {}
+  TimerHandle(TimerHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  TimerHandle& operator=(TimerHandle&& o) noexcept {
+    if (this != &o) {
+      reset_handle();
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  ~TimerHandle() { reset_handle(); }
+
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+  // Lets the timer run on after the handle is gone.
+  void detach() noexcept {
+    if (s_) std::exchange(s_, nullptr)->release();
+  }
+
+  clock::time_point wait() const { return *receive_until(kNoDeadline, "wait"); }
+  template <class Rep, class Period>
+  std::optional<clock::time_point> wait_for(std::chrono::duration<Rep, Period> d) const {
+    return receive_until(monotonic_ns() + saturating_ns(d), "wait_for");
+  }
+  std::optional<clock::time_point> try_wait() const;
+
+  TimerState* state() const noexcept { return s_; }
+
+ protected:
+  TimerState& checked(const char* what) const;
+  std::optional<clock::time_point> receive_until(std::int64_t deadline_ns, const char* what) const;
+  void reset_handle() noexcept {
+    if (s_) {
+      s_->stop();
+      std::exchange(s_, nullptr)->release();
+    }
+  }
+
+  TimerState* s_ = nullptr;
+};
+
+std::int64_t deadline_after(TimerService& svc, std::int64_t ns) noexcept;
+}  // namespace detail
+
+class [[nodiscard]] Timer : public detail::TimerHandle {
+ public:
+  Timer() noexcept = default;
+  // A timer that fires once, after d (at once for d <= 0).
+  template <class Rep, class Period>
+  explicit Timer(std::chrono::duration<Rep, Period> d) : Timer(detail::saturating_ns(d), 0) {}
+  // Adopts a state; for after_func.
+  explicit Timer(detail::TimerState* s) noexcept : TimerHandle(s) {}
+
+  // True if this stopped the timer before its value was received.
+  bool stop();
+  // Re-arms to fire after d; returns what stop() would have.
+  template <class Rep, class Period>
+  bool reset(std::chrono::duration<Rep, Period> d) {
+    return reset_ns(detail::saturating_ns(d));
+  }
+
+ private:
+  Timer(std::int64_t ns, int);
+  bool reset_ns(std::int64_t ns);
+};
+
+class [[nodiscard]] Ticker : public detail::TimerHandle {
+ public:
+  Ticker() noexcept = default;
+  // Ticks every `period`; throws std::invalid_argument unless period > 0.
+  template <class Rep, class Period>
+  explicit Ticker(std::chrono::duration<Rep, Period> period)
+      : Ticker(detail::saturating_ns(period), 0) {}
+
+  void stop();
+  // Restarts with a new period; throws std::invalid_argument unless period > 0.
+  template <class Rep, class Period>
+  void reset(std::chrono::duration<Rep, Period> period) {
+    reset_ns(detail::saturating_ns(period));
+  }
+
+ private:
+  Ticker(std::int64_t ns, int);
+  void reset_ns(std::int64_t ns);
+};
+
+template <class Rep, class Period, class F>
+  requires std::invocable<std::decay_t<F>&>
+[[nodiscard]] Timer after_func(std::chrono::duration<Rep, Period> d, F&& f,
+                               source_location where = source_location::current()) {
+  detail::TimerService& svc = detail::TimerService::current();
+  auto* s = new detail::FuncTimer<std::decay_t<F>>(svc, std::forward<F>(f), where);
+  Timer t(s);
+  s->reset(detail::deadline_after(svc, detail::saturating_ns(d)));
+  return t;
+}
+
+}  // namespace cogo

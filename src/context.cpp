@@ -1,0 +1,526 @@
+#include "cogo/context.hpp"
+
+#include <new>
+#include <ostream>
+#include <vector>
+
+#include "cogo/detail/deadline_node.hpp"
+#include "cogo/detail/error_access.hpp"
+#include "cogo/detail/format.hpp"
+#include "cogo/detail/timer_service.hpp"
+
+namespace cogo {
+namespace detail {
+
+// ---------------------------------------------------------------- Node
+
+Node::Node(NodeKind kind, Node* parent, std::uint32_t refs) noexcept
+    : refs_(refs), kind_(kind), parent_(parent) {
+  if (parent != nullptr) {
+    done_ = parent->done_;
+    vals_ = parent->vals_;
+  }
+}
+
+Node::~Node() = default;
+
+ValueHit Node::find_value(const KeyBase* /*key*/) const noexcept { return {false, nullptr}; }
+
+void Node::destroy_chain(Node* n) noexcept {
+  // A long chain whose leaf dies frees every ancestor it kept alive; a loop, not
+  // recursion, so that a 10,000-deep chain cannot exhaust the stack.
+  while (n != nullptr) {
+    Node* p = n->parent_;
+    delete n;
+    if (p == nullptr || p->is_static() || !p->refs_.drop()) break;
+    n = p;
+  }
+}
+
+namespace {
+
+class StaticNode final : public Node {
+ public:
+  explicit StaticNode(NodeKind kind) noexcept : Node(kind, nullptr) {}
+  void describe_self(std::string& out) const override {
+    out += kind() == NodeKind::background ? "context.Background" : "context.TODO";
+  }
+};
+
+// Never destroyed: threads may still use background() while the process exits.
+template <NodeKind K>
+Node* static_node() noexcept {
+  alignas(StaticNode) static unsigned char storage[sizeof(StaticNode)];
+  static Node* const n = ::new (static_cast<void*>(storage)) StaticNode(K);
+  return n;
+}
+
+class WithoutCancelNode final : public Node {
+ public:
+  explicit WithoutCancelNode(Node* parent) noexcept : Node(NodeKind::without_cancel, parent) {
+    done_ = nullptr;
+  }
+  void describe_self(std::string& out) const override { out += ".WithoutCancel"; }
+};
+
+const ErrorRep* released_rep() {
+  static const ErrorRep* const rep = ErrorAccess::immortal_rep("cancel handle released");
+  return rep;
+}
+
+}  // namespace
+
+Node* background_node() noexcept { return static_node<NodeKind::background>(); }
+Node* todo_node() noexcept { return static_node<NodeKind::todo>(); }
+
+// ---------------------------------------------------------------- values
+
+ValueNodeBase::ValueNodeBase(Node* parent, const KeyBase* key) noexcept
+    : Node(NodeKind::value, parent), key_(key), up_(parent->values()) {
+  vals_ = this;
+}
+
+void ValueNodeBase::describe_self(std::string& out) const {
+  out += ".WithValue(";
+  out += key_->name();
+  out += ", ";
+  append_value(out);
+  out += ')';
+}
+
+const void* lookup_value(const Node* n, const KeyBase* key) noexcept {
+  const Node* v = n->values();
+  while (v != nullptr) {
+    if (COGO_LIKELY(v->kind() == NodeKind::value)) {
+      const auto* vn = static_cast<const ValueNodeBase*>(v);
+      if (vn->key() == key) return vn->value_ptr();
+      v = vn->up();
+    } else {
+      const ValueHit hit = v->find_value(key);
+      if (hit.found) return hit.value;
+      v = v->parent() != nullptr ? v->parent()->values() : nullptr;
+    }
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- CancelNode
+
+CancelNode::CancelNode(NodeKind kind, Node* parent, source_location site,
+                       std::uint32_t refs) noexcept
+    : Node(kind, parent, refs), site_(site) {
+  CancelNode* p = done_;
+  deadline_ns_ = p != nullptr ? p->deadline_ns_ : kNoDeadline;
+  done_ = this;
+}
+
+CancelNode::~CancelNode() {
+  // Children, callbacks and waiters hold references, so only the node's own stop link
+  // can still be listed here.
+  delete stop_link_;
+}
+
+CancelNode* CancelNode::make(Node* parent, source_location site, std::uint32_t refs) {
+  return new CancelNode(NodeKind::cancel, parent, site, refs);
+}
+
+void CancelNode::describe_self(std::string& out) const { out += ".WithCancel"; }
+
+void CancelNode::attach() noexcept {
+  CancelNode* p = parent_ != nullptr ? parent_->done_source() : nullptr;
+  if (p == nullptr) return;  // nothing above can ever be cancelled
+  if (!p->is_done()) {
+    LockGuard g(p->mu_);
+    if (!p->done_flag_.load(std::memory_order_relaxed)) {
+      refs_.add();  // the parent's list holds a reference
+      p->links_.push_back(static_cast<ChildLink*>(this));
+      return;
+    }
+  }
+  // Born done: the parent's err and cause, as Go's propagateCancel does.
+  finish(p->err_, p->cause_);
+  drop_timer_ref();
+}
+
+bool CancelNode::finish(const Error& err, const Error& cause) noexcept {
+  LockGuard g(mu_);
+  if (done_flag_.load(std::memory_order_relaxed)) return false;
+  err_ = err;
+  cause_ = cause;
+  if (kind_ == NodeKind::deadline) static_cast<DeadlineNode*>(this)->disarm_locked();
+  done_flag_.store(true, std::memory_order_release);
+  return true;
+}
+
+void CancelNode::drop_timer_ref() noexcept {
+  // Only the thread whose finish() succeeded reads or writes this flag.
+  if (timer_ref_to_drop_) {
+    timer_ref_to_drop_ = false;
+    release();  // never the last: the caller holds a reference
+  }
+}
+
+bool CancelNode::cancel(const Error& err, const Error& cause) noexcept {
+  if (is_done() || !finish(err, cause)) return false;
+  drop_timer_ref();
+  drain();
+  unlink_from_parent();
+  return true;
+}
+
+void CancelNode::drain() noexcept {
+  // Depth-first over the subtree with an intrusive stack threaded through drain_next_.
+  // Each node on the stack other than `this` is held by the list reference taken over
+  // when it was popped from its parent.
+  drain_next_ = nullptr;
+  CancelNode* top = this;
+  while (top != nullptr) {
+    ListNode* popped;
+    {
+      LockGuard g(top->mu_);
+      popped = top->links_.pop_front();
+    }
+    if (popped == nullptr) {
+      CancelNode* finished = top;
+      top = top->drain_next_;
+      if (finished != this) finished->release();
+      continue;
+    }
+    Link* l = static_cast<Link*>(popped);
+    if (l->notify != nullptr) {
+      l->notify(l, *top);
+      continue;
+    }
+    CancelNode* child = from_child_link(l);
+    if (child->finish(err_, cause_)) {
+      child->drop_timer_ref();
+      child->drain_next_ = top;
+      top = child;
+    } else {
+      child->release();  // it cancelled itself first; drop the list reference
+    }
+  }
+}
+
+void CancelNode::unlink_from_parent() noexcept {
+  CancelNode* p = parent_ != nullptr ? parent_->done_source() : nullptr;
+  if (p == nullptr) return;
+  bool removed = false;
+  {
+    LockGuard g(p->mu_);
+    auto* self = static_cast<ChildLink*>(this);
+    if (self->linked()) {
+      List::remove(self);
+      removed = true;
+    }
+  }
+  // If the parent's canceller popped us first, it owns the list reference instead.
+  if (removed) release();  // never the last: the caller holds a reference
+}
+
+bool CancelNode::subscribe(Link* l) noexcept {
+  LockGuard g(mu_);
+  if (done_flag_.load(std::memory_order_relaxed)) return false;
+  links_.push_back(l);
+  return true;
+}
+
+bool CancelNode::unsubscribe(Link* l) noexcept {
+  LockGuard g(mu_);
+  if (!l->linked()) return false;
+  List::remove(l);
+  return true;
+}
+
+std::size_t CancelNode::link_count() noexcept {
+  LockGuard g(mu_);
+  std::size_t n = 0;
+  links_.for_each([&](ListNode*) { ++n; });
+  return n;
+}
+
+std::stop_token CancelNode::stop_token() {
+  {
+    LockGuard g(mu_);
+    if (!done_flag_.load(std::memory_order_relaxed)) {
+      if (stop_link_ == nullptr) {
+        stop_link_ = new StopLink;
+        stop_link_->notify = [](Link* self, CancelNode&) noexcept {
+          static_cast<StopLink*>(self)->source.request_stop();
+        };
+        links_.push_back(stop_link_);
+      }
+      return stop_link_->source.get_token();
+    }
+  }
+  std::stop_source stopped;
+  stopped.request_stop();
+  return stopped.get_token();
+}
+
+// ---------------------------------------------------------------- DeadlineNode
+
+DeadlineNode::DeadlineNode(Node* parent, std::int64_t deadline_ns, std::int64_t timeout_ns,
+                           Error cause, source_location site, TimerService& svc)
+    : CancelNode(NodeKind::deadline, parent, site, 2),
+      TimerEntry(TimerKind::deadline),
+      svc_(&svc),
+      timeout_ns_(timeout_ns),
+      deadline_cause_(std::move(cause)) {
+  deadline_ns_ = deadline_ns;
+  svc_->add_ref();
+}
+
+DeadlineNode::~DeadlineNode() { svc_->release(); }
+
+void DeadlineNode::arm() {
+  LockGuard g(mu_);
+  if (done_flag_.load(std::memory_order_relaxed)) return;
+  refs_.add();  // the armed timer holds a reference
+  armed_ = true;
+  try {
+    svc_->arm(this, deadline_ns_);
+  } catch (...) {
+    armed_ = false;
+    refs_.drop();
+    throw;
+  }
+}
+
+void DeadlineNode::disarm_locked() noexcept {
+  if (!armed_) return;
+  armed_ = false;
+  if (svc_->disarm(this)) timer_ref_to_drop_ = true;
+  // Otherwise the timer has fired and on_fire is in flight; it drops its own reference.
+}
+
+void DeadlineNode::expire() noexcept {
+  const std::error_code code = make_error_code(errc::deadline_exceeded);
+  Error err(code, source_location());
+  Error why = err;
+  try {
+    std::string msg;
+    msg.reserve(96);
+    msg += "deadline set at ";
+    append_site(msg, site_);
+    msg += ", ";
+    append_go_duration(msg, timeout_ns_);
+    if (deadline_cause_) {
+      why = ErrorAccess::with_message(code, std::string(msg), deadline_cause_, source_location());
+    }
+    err = ErrorAccess::with_message(code, std::move(msg), Error(), source_location());
+    if (!deadline_cause_) why = err;
+  } catch (...) {
+    // Out of memory: expire anyway, with the bare code.
+  }
+  cancel(err, why);
+}
+
+void fire_deadline(TimerEntry* e, std::uint16_t /*gen*/, std::int64_t /*when*/) noexcept {
+  auto* d = static_cast<DeadlineNode*>(e);
+  if (!d->is_done()) d->expire();
+  d->release();  // the armed timer's reference
+}
+
+void DeadlineNode::describe_self(std::string& out) const {
+  out += ".WithDeadline(";
+  append_wall_time(out, Context::clock::time_point(std::chrono::nanoseconds(deadline_ns_)));
+  out += " [";
+  append_go_duration(out, deadline_ns_ - svc_->now());
+  out += "])";
+}
+
+bool cancel_at(CancelNode* n, Error cause, source_location where) noexcept {
+  if (n->is_done()) return false;
+  const Error e(errc::canceled, where);
+  if (!cause) return n->cancel(e, e);
+  Error why;
+  try {
+    why = Error(make_error_code(errc::canceled), std::string_view(), std::move(cause), where);
+  } catch (...) {
+    why = e;  // out of memory: still cancel, without the cause
+  }
+  return n->cancel(e, why);
+}
+
+// ---------------------------------------------------------------- describe
+
+std::string describe(const Node* n) {
+  std::vector<const Node*> chain;
+  for (const Node* c = n; c != nullptr; c = c->parent()) {
+    chain.push_back(c);
+    if (c->starts_chain()) break;
+  }
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) (*it)->describe_self(out);
+  if (const CancelNode* d = n->done_source(); d != nullptr && d->is_done()) {
+    out += " [";
+    out += d->cause().to_string();
+    out += ']';
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- factories
+
+Cancelable<CancelFunc> with_deadline_on(const Context& parent, std::int64_t deadline_ns,
+                                        std::int64_t timeout_ns, Error cause,
+                                        source_location where, TimerService& svc) {
+  Node* p = parent.node();
+  if (const CancelNode* ds = p->done_source(); ds != nullptr && ds->deadline_ns() < deadline_ns) {
+    return with_cancel(parent, where);  // the parent's deadline comes first
+  }
+  p->add_ref();
+  auto* d = new DeadlineNode(p, deadline_ns, timeout_ns, std::move(cause), where, svc);
+  Cancelable<CancelFunc> r{Context::adopt(d), CancelFunc(d)};
+  d->attach();
+  if (!d->is_done()) {
+    if (deadline_ns <= svc.now()) {
+      d->expire();
+    } else {
+      d->arm();
+    }
+  }
+  return r;
+}
+
+Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, Error cause,
+                                       source_location where) {
+  TimerService& svc = TimerService::current();
+  return with_deadline_on(parent, saturating_add(svc.now(), ns), ns, std::move(cause), where, svc);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- Context
+
+Context::Context() noexcept : node_(detail::background_node()) {}
+
+Context& Context::operator=(const Context& o) noexcept {
+  o.node_->add_ref();
+  node_->release();
+  node_ = o.node_;
+  return *this;
+}
+
+Context& Context::operator=(Context&& o) noexcept {
+  if (this != &o) {
+    node_->release();
+    node_ = std::exchange(o.node_, detail::background_node());
+  }
+  return *this;
+}
+
+Error Context::err() const noexcept {
+  const detail::CancelNode* d = node_->done_source();
+  return d != nullptr && d->is_done() ? d->err() : Error();
+}
+
+bool Context::is_done() const noexcept {
+  const detail::CancelNode* d = node_->done_source();
+  return d != nullptr && d->is_done();
+}
+
+std::optional<Context::clock::time_point> Context::deadline() const noexcept {
+  const detail::CancelNode* d = node_->done_source();
+  if (d == nullptr || d->deadline_ns() == detail::kNoDeadline) return std::nullopt;
+  return clock::time_point(std::chrono::nanoseconds(d->deadline_ns()));
+}
+
+std::stop_token Context::stop_token() const {
+  detail::CancelNode* d = node_->done_source();
+  return d != nullptr ? d->stop_token() : std::stop_token();
+}
+
+std::string Context::describe() const { return detail::describe(node_); }
+
+std::ostream& operator<<(std::ostream& os, const Context& ctx) { return os << ctx.describe(); }
+
+Context background() noexcept { return Context(); }
+
+Context todo() noexcept { return Context::adopt(detail::todo_node()); }
+
+Error cause(const Context& ctx) {
+  const detail::CancelNode* d = ctx.node()->done_source();
+  return d != nullptr && d->is_done() ? d->cause() : Error();
+}
+
+Context without_cancel(const Context& parent) {
+  detail::Node* p = parent.node();
+  p->add_ref();
+  return Context::adopt(new detail::WithoutCancelNode(p));
+}
+
+// ---------------------------------------------------------------- cancel functions
+
+CancelFunc& CancelFunc::operator=(CancelFunc&& o) noexcept {
+  if (this != &o) {
+    CancelFunc old(std::move(*this));
+    node_ = std::exchange(o.node_, nullptr);
+  }
+  return *this;
+}
+
+namespace {
+// A cancel handle going out of scope: cancel, naming the context's creation site.
+void release_cancel_handle(detail::CancelNode* n) noexcept {
+  if (n == nullptr) return;
+  if (!n->is_done()) {
+    const Error e = detail::ErrorAccess::with_rep(make_error_code(errc::canceled), n->site(),
+                                                  detail::released_rep());
+    n->cancel(e, e);
+  }
+  n->release();
+}
+}  // namespace
+
+CancelFunc::~CancelFunc() { release_cancel_handle(node_); }
+
+void CancelFunc::operator()(source_location where) const noexcept {
+  if (node_ != nullptr) detail::cancel_at(node_, Error(), where);
+}
+
+CancelCauseFunc& CancelCauseFunc::operator=(CancelCauseFunc&& o) noexcept {
+  if (this != &o) {
+    CancelCauseFunc old(std::move(*this));
+    node_ = std::exchange(o.node_, nullptr);
+  }
+  return *this;
+}
+
+CancelCauseFunc::~CancelCauseFunc() { release_cancel_handle(node_); }
+
+void CancelCauseFunc::operator()(Error cause, source_location where) const noexcept {
+  if (node_ != nullptr) detail::cancel_at(node_, std::move(cause), where);
+}
+
+Cancelable<CancelFunc> with_cancel(const Context& parent, source_location where) {
+  detail::Node* p = parent.node();
+  p->add_ref();
+  detail::CancelNode* c = detail::CancelNode::make(p, where, 2);
+  c->attach();
+  return {Context::adopt(c), CancelFunc(c)};
+}
+
+Cancelable<CancelCauseFunc> with_cancel_cause(const Context& parent, source_location where) {
+  detail::Node* p = parent.node();
+  p->add_ref();
+  detail::CancelNode* c = detail::CancelNode::make(p, where, 2);
+  c->attach();
+  return {Context::adopt(c), CancelCauseFunc(c)};
+}
+
+Cancelable<CancelFunc> with_deadline(const Context& parent, Context::clock::time_point deadline,
+                                     source_location where) {
+  return with_deadline(parent, deadline, Error(), where);
+}
+
+Cancelable<CancelFunc> with_deadline(const Context& parent, Context::clock::time_point deadline,
+                                     Error cause, source_location where) {
+  detail::TimerService& svc = detail::TimerService::current();
+  const std::int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+  return detail::with_deadline_on(parent, ns, ns - svc.now(), std::move(cause), where, svc);
+}
+
+}  // namespace cogo

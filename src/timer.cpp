@@ -1,0 +1,327 @@
+#include "cogo/timer.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cogo/detail/format.hpp"
+
+namespace cogo {
+namespace detail {
+
+// ---------------------------------------------------------------- HeadList
+
+void HeadList::push_back(ListNode* n) noexcept {
+  if (head_ == nullptr) {
+    n->prev = n->next = n;
+    head_ = n;
+    return;
+  }
+  n->next = head_;
+  n->prev = head_->prev;
+  head_->prev->next = n;
+  head_->prev = n;
+}
+
+void HeadList::remove(ListNode* n) noexcept {
+  if (n->next == n) {
+    head_ = nullptr;
+  } else {
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    if (head_ == n) head_ = n->next;
+  }
+  n->prev = n->next = nullptr;
+}
+
+ListNode* HeadList::pop_front() noexcept {
+  ListNode* n = head_;
+  if (n != nullptr) remove(n);
+  return n;
+}
+
+// ---------------------------------------------------------------- TimerState
+
+TimerState::TimerState(TimerService& svc, Flavor flavor) noexcept
+    : TimerEntry(TimerKind::timer), svc_(&svc) {
+  owner_bits = flavor;
+  svc_->add_ref();
+}
+
+TimerState::~TimerState() { svc_->release(); }
+
+TimerState* TimerState::make_one_shot(TimerService& svc) { return new TimerState(svc, kOneShot); }
+
+TimerState* TimerState::make_ticker(TimerService& svc, std::int64_t period_ns) {
+  return new TickerState(svc, period_ns);
+}
+
+void TimerState::release() noexcept {
+  if (!refs_.drop()) return;
+  switch (flavor()) {
+    case kOneShot:
+      delete this;
+      return;
+    case kTicker:
+      delete static_cast<TickerState*>(this);
+      return;
+    case kFunc: {
+      auto* f = static_cast<FuncTimerBase*>(this);
+      f->destroy_(f);
+      return;
+    }
+  }
+}
+
+bool TimerState::reset(std::int64_t when, std::int64_t period_ns) {
+  bool was_active;
+  TimerReceiver* taker = nullptr;
+  bool drop_ref = false;
+  {
+    LockGuard g(mu_);
+    was_active = active();
+    const bool held = svc_->disarm(this);  // if armed, its reference carries over
+    pending_ = kNoValue;
+    if (flavor() == kTicker && period_ns > 0) static_cast<TickerState*>(this)->period_ = period_ns;
+    if (!held) refs_.add();
+    set_active(true);
+    const std::int64_t now = svc_->now();
+    if (when <= now) {
+      // Already due: deliver now rather than through the timer driver. A fire of the
+      // earlier setting still in flight must see itself as stale.
+      svc_->bump_generation(this);
+      bool keeps_ref = false;
+      taker = expire_locked(when, now, keeps_ref);
+      drop_ref = !keeps_ref;
+    } else {
+      try {
+        svc_->arm(this, when);
+      } catch (...) {
+        refs_.drop();
+        set_active(false);
+        throw;
+      }
+    }
+  }
+  if (taker != nullptr) taker->notify(taker);
+  if (drop_ref) release();  // never the last: the caller holds a reference
+  return was_active;
+}
+
+bool TimerState::stop() noexcept {
+  bool was_active;
+  bool held;
+  {
+    LockGuard g(mu_);
+    was_active = active();
+    set_active(false);
+    pending_ = kNoValue;
+    held = svc_->disarm(this);
+  }
+  if (held) release();  // the armed timer's reference; the caller holds another
+  return was_active;
+}
+
+bool TimerState::try_receive(std::int64_t& value) noexcept {
+  LockGuard g(mu_);
+  if (pending_ == kNoValue) return false;
+  value = pending_;
+  pending_ = kNoValue;
+  if (flavor() == kOneShot) set_active(false);
+  return true;
+}
+
+bool TimerState::add_receiver(TimerReceiver* r) noexcept {
+  LockGuard g(mu_);
+  if (pending_ != kNoValue) {
+    r->value = pending_;
+    pending_ = kNoValue;
+    if (flavor() == kOneShot) set_active(false);
+    return false;
+  }
+  receivers_.push_back(r);
+  return true;
+}
+
+bool TimerState::remove_receiver(TimerReceiver* r) noexcept {
+  LockGuard g(mu_);
+  if (!r->linked()) return false;
+  receivers_.remove(r);
+  return true;
+}
+
+namespace {
+struct ThreadReceiver : TimerReceiver {
+  std::atomic<std::uint32_t> state{0};
+  ThreadReceiver() noexcept {
+    notify = [](TimerReceiver* self) noexcept {
+      auto* t = static_cast<ThreadReceiver*>(self);
+      t->state.store(1, std::memory_order_release);
+      futex_wake(t->state, 1);
+    };
+  }
+};
+}  // namespace
+
+bool TimerState::receive(std::int64_t& value, std::int64_t deadline_ns) noexcept {
+  ThreadReceiver r;
+  if (!add_receiver(&r)) {
+    value = r.value;
+    return true;
+  }
+  while (r.state.load(std::memory_order_acquire) == 0) {
+    if (futex_wait(r.state, 0, deadline_ns)) continue;
+    if (remove_receiver(&r)) return false;
+    // A fire took the receiver; its notify is on the way.
+    while (r.state.load(std::memory_order_acquire) == 0) futex_wait(r.state, 0);
+    break;
+  }
+  value = r.value;
+  return true;
+}
+
+namespace {
+// One run of an after_func timer's callback; holds a reference on the state.
+struct FuncRun final : Runnable, Pooled {
+  FuncTimerBase* timer;
+};
+
+void run_func(Runnable* self) noexcept {
+  auto* run = static_cast<FuncRun*>(self);
+  FuncTimerBase* t = run->timer;
+  delete run;
+  try {
+    t->call_(t);
+  } catch (const std::exception& e) {
+    std::string site;
+    append_site(site, t->site_);
+    std::fprintf(stderr, "cogo: after_func timer callback created at %s threw: %s\n", site.c_str(),
+                 e.what());
+  } catch (...) {
+    std::string site;
+    append_site(site, t->site_);
+    std::fprintf(stderr, "cogo: after_func timer callback created at %s threw a non-exception\n",
+                 site.c_str());
+  }
+  t->release();
+}
+}  // namespace
+
+void TimerState::start_func() noexcept {
+  // Called from a noexcept fire; running out of memory here ends the process.
+  auto* run = new FuncRun;
+  run->timer = static_cast<FuncTimerBase*>(this);
+  run->run = &run_func;
+  post(run);
+}
+
+TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
+                                         bool& keeps_ref) noexcept {
+  keeps_ref = false;
+  switch (flavor()) {
+    case kFunc:
+      set_active(false);
+      start_func();
+      keeps_ref = true;
+      return nullptr;
+    case kTicker: {
+      auto* t = static_cast<TickerState*>(this);
+      // The next tick stays on the original grid, skipping ticks already missed.
+      std::int64_t next = when + t->period_;
+      if (next <= now) next += ((now - next) / t->period_ + 1) * t->period_;
+      try {
+        svc_->arm(this, next);
+        keeps_ref = true;
+      } catch (...) {
+        set_active(false);  // out of memory: the ticker stops
+      }
+      break;
+    }
+    case kOneShot:
+      break;
+  }
+  if (auto* r = static_cast<TimerReceiver*>(receivers_.pop_front())) {
+    r->value = now;
+    if (flavor() == kOneShot) set_active(false);
+    return r;
+  }
+  if (pending_ == kNoValue) pending_ = now;  // a ticker keeps its oldest undelivered tick
+  return nullptr;
+}
+
+void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
+  auto* s = static_cast<TimerState*>(e);
+  TimerReceiver* taker = nullptr;
+  bool keeps_ref = false;
+  {
+    LockGuard g(s->mu_);
+    // A stop or reset since this entry was popped makes the fire stale.
+    if (s->active() && s->gen == gen) taker = s->expire_locked(when, s->svc_->now(), keeps_ref);
+  }
+  if (taker != nullptr) taker->notify(taker);
+  if (!keeps_ref) s->release();
+}
+
+// ---------------------------------------------------------------- handles
+
+std::int64_t deadline_after(TimerService& svc, std::int64_t ns) noexcept {
+  return saturating_add(svc.now(), ns < 0 ? 0 : ns);
+}
+
+TimerState& TimerHandle::checked(const char* what) const {
+  if (s_ == nullptr) {
+    throw usage_error(std::string("cogo: ") + what + " called on an empty Timer or Ticker");
+  }
+  return *s_;
+}
+
+std::optional<TimerHandle::clock::time_point> TimerHandle::try_wait() const {
+  std::int64_t v = 0;
+  if (!checked("try_wait").try_receive(v)) return std::nullopt;
+  return clock::time_point(std::chrono::nanoseconds(v));
+}
+
+std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(std::int64_t deadline_ns,
+                                                                         const char* what) const {
+  std::int64_t v = 0;
+  if (!checked(what).receive(v, deadline_ns)) return std::nullopt;
+  return clock::time_point(std::chrono::nanoseconds(v));
+}
+
+}  // namespace detail
+
+Timer::Timer(std::int64_t ns, int) {
+  detail::TimerService& svc = detail::TimerService::current();
+  s_ = detail::TimerState::make_one_shot(svc);
+  s_->reset(detail::deadline_after(svc, ns));
+}
+
+bool Timer::stop() { return checked("Timer::stop").stop(); }
+
+bool Timer::reset_ns(std::int64_t ns) {
+  detail::TimerState& s = checked("Timer::reset");
+  return s.reset(detail::deadline_after(s.service(), ns));
+}
+
+namespace {
+void check_period(std::int64_t ns, const char* what) {
+  if (ns <= 0) throw std::invalid_argument(std::string("cogo: ") + what + ": non-positive period");
+}
+}  // namespace
+
+Ticker::Ticker(std::int64_t ns, int) {
+  check_period(ns, "Ticker");
+  detail::TimerService& svc = detail::TimerService::current();
+  s_ = detail::TimerState::make_ticker(svc, ns);
+  s_->reset(detail::deadline_after(svc, ns), ns);
+}
+
+void Ticker::stop() { checked("Ticker::stop").stop(); }
+
+void Ticker::reset_ns(std::int64_t ns) {
+  detail::TimerState& s = checked("Ticker::reset");
+  check_period(ns, "Ticker::reset");
+  s.reset(detail::deadline_after(s.service(), ns), ns);
+}
+
+}  // namespace cogo

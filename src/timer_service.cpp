@@ -1,0 +1,194 @@
+#include "cogo/detail/timer_service.hpp"
+
+#include <thread>
+
+namespace cogo::detail {
+
+namespace {
+// A 4-ary heap: shallower than a binary one, and a node's children share a cache line.
+constexpr std::uint32_t kArity = 4;
+thread_local TimerService* tls_override = nullptr;
+std::atomic<TimerFireFn> extension_fire{nullptr};
+
+void dispatch(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
+  switch (e->kind) {
+    case TimerKind::deadline:
+      fire_deadline(e, gen, when);
+      return;
+    case TimerKind::timer:
+      fire_timer(e, gen, when);
+      return;
+    case TimerKind::extension:
+      extension_fire.load(std::memory_order_acquire)(e, gen, when);
+      return;
+  }
+}
+}  // namespace
+
+void set_extension_fire(TimerFireFn fn) noexcept { extension_fire.store(fn, std::memory_order_release); }
+
+TimerService::TimerService(bool manual, std::int64_t start_ns) : manual_(manual) {
+  manual_now_.store(start_ns, std::memory_order_relaxed);
+}
+
+TimerService::~TimerService() = default;
+
+TimerService* TimerService::make_steady() { return new TimerService(false, 0); }
+
+TimerService* TimerService::make_manual(std::int64_t manual_start_ns) {
+  return new TimerService(true, manual_start_ns);
+}
+
+TimerService& TimerService::process_default() noexcept {
+  // Never destroyed: its thread runs until the process exits.
+  static TimerService* const s = make_steady();
+  return *s;
+}
+
+TimerService& TimerService::current() noexcept {
+  TimerService* s = tls_override;
+  return s != nullptr ? *s : process_default();
+}
+
+TimerService* TimerService::set_thread_override(TimerService* s) noexcept {
+  TimerService* old = tls_override;
+  tls_override = s;
+  return old;
+}
+
+void TimerService::place(std::uint32_t i, Slot s) noexcept {
+  heap_[i] = s;
+  s.entry->index = i;
+}
+
+void TimerService::sift_up(std::uint32_t i, Slot s) noexcept {
+  while (i > 0) {
+    const std::uint32_t parent = (i - 1) / kArity;
+    if (heap_[parent].when <= s.when) break;
+    place(i, heap_[parent]);
+    i = parent;
+  }
+  place(i, s);
+}
+
+void TimerService::sift_down(std::uint32_t i, Slot s) noexcept {
+  const auto n = static_cast<std::uint32_t>(heap_.size());
+  for (;;) {
+    const std::uint32_t first = i * kArity + 1;
+    if (first >= n) break;
+    const std::uint32_t last = first + kArity < n ? first + kArity : n;
+    std::uint32_t best = first;
+    for (std::uint32_t c = first + 1; c < last; ++c) {
+      if (heap_[c].when < heap_[best].when) best = c;
+    }
+    if (heap_[best].when >= s.when) break;
+    place(i, heap_[best]);
+    i = best;
+  }
+  place(i, s);
+}
+
+void TimerService::remove_at(std::uint32_t i) noexcept {
+  heap_[i].entry->index = TimerEntry::kNotArmed;
+  const Slot last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;
+  if (i > 0 && last.when < heap_[(i - 1) / kArity].when) {
+    sift_up(i, last);
+  } else {
+    sift_down(i, last);
+  }
+}
+
+void TimerService::arm(TimerEntry* e, std::int64_t when) {
+  bool wake = false;
+  {
+    LockGuard g(mu_);
+    heap_.push_back(Slot{when, e});
+    ++e->gen;
+    sift_up(static_cast<std::uint32_t>(heap_.size() - 1), Slot{when, e});
+    armed_.store(heap_.size(), std::memory_order_relaxed);
+    if (!manual_ && when < planned_wake_) {
+      // The driver sleeps past this deadline: wake it, and remember that it will now
+      // wake by `when` so that a burst of arms costs one wake, not one each.
+      planned_wake_ = when;
+      wake = true;
+    }
+  }
+  if (wake) {
+    if (!driver_started_.load(std::memory_order_acquire)) start_driver();
+    wake_seq_.fetch_add(1, std::memory_order_release);
+    futex_wake(wake_seq_, 1);
+  }
+}
+
+bool TimerService::disarm(TimerEntry* e) noexcept {
+  LockGuard g(mu_);
+  if (e->index == TimerEntry::kNotArmed) return false;
+  remove_at(e->index);
+  armed_.store(heap_.size(), std::memory_order_relaxed);
+  return true;
+}
+
+void TimerService::bump_generation(TimerEntry* e) noexcept {
+  LockGuard g(mu_);
+  ++e->gen;
+}
+
+std::int64_t TimerService::run_due(std::int64_t now) {
+  for (;;) {
+    TimerEntry* e;
+    std::uint16_t gen;
+    std::int64_t when;
+    {
+      LockGuard g(mu_);
+      if (heap_.empty() || heap_.front().when > now) {
+        const std::int64_t next = heap_.empty() ? kNoDeadline : heap_.front().when;
+        planned_wake_ = next;
+        return next;
+      }
+      e = heap_.front().entry;
+      when = heap_.front().when;
+      gen = e->gen;
+      remove_at(0);
+      armed_.store(heap_.size(), std::memory_order_relaxed);
+    }
+    dispatch(e, gen, when);
+  }
+}
+
+void TimerService::advance_manual(std::int64_t to) {
+  for (;;) {
+    std::int64_t next;
+    {
+      LockGuard g(mu_);
+      next = heap_.empty() ? kNoDeadline : heap_.front().when;
+    }
+    if (next > to) break;
+    // Time moves to each deadline as it fires, so that a ticker sees its own period.
+    if (next > manual_now_.load(std::memory_order_relaxed)) {
+      manual_now_.store(next, std::memory_order_release);
+    }
+    run_due(next);
+  }
+  if (to > manual_now_.load(std::memory_order_relaxed)) manual_now_.store(to, std::memory_order_release);
+}
+
+std::size_t TimerService::armed() const noexcept { return armed_.load(std::memory_order_relaxed); }
+
+void TimerService::start_driver() {
+  bool expected = false;
+  if (!driver_started_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return;
+  add_ref();  // the driver thread's
+  std::thread([this] { drive(); }).detach();
+}
+
+void TimerService::drive() noexcept {
+  for (;;) {
+    const std::uint32_t seq = wake_seq_.load(std::memory_order_acquire);
+    const std::int64_t next = run_due(monotonic_ns());
+    futex_wait(wake_seq_, seq, next);
+  }
+}
+
+}  // namespace cogo::detail
