@@ -76,13 +76,30 @@ Node* todo_node() noexcept { return static_node<NodeKind::todo>(); }
 // ---------------------------------------------------------------- values
 
 ValueNodeBase::ValueNodeBase(Node* parent, const KeyBase* key) noexcept
-    : Node(NodeKind::value, parent), key_(key), up_(parent->values()) {
+    : Node(NodeKind::value, parent) {
+  keys_[0] = key;
+  values_[0] = nullptr;
+  Node* up = parent->values();
+  if (up != nullptr && up->kind() == NodeKind::value &&
+      static_cast<ValueNodeBase*>(up)->count_ < kChunk) {
+    // Join the chunk above: copy its bindings after this node's own.
+    const auto* u = static_cast<ValueNodeBase*>(up);
+    for (int i = 0; i < u->count_; ++i) {
+      keys_[i + 1] = u->keys_[i];
+      values_[i + 1] = u->values_[i];
+    }
+    count_ = static_cast<std::uint8_t>(u->count_ + 1);
+    next_ = u->next_;
+  } else {
+    count_ = 1;
+    next_ = up;
+  }
   vals_ = this;
 }
 
 void ValueNodeBase::describe_self(std::string& out) const {
   out += ".WithValue(";
-  out += key_->name();
+  out += key()->name();
   out += ", ";
   append_value(out);
   out += ')';
@@ -93,8 +110,11 @@ const void* lookup_value(const Node* n, const KeyBase* key) noexcept {
   while (v != nullptr) {
     if (COGO_LIKELY(v->kind() == NodeKind::value)) {
       const auto* vn = static_cast<const ValueNodeBase*>(v);
-      if (vn->key() == key) return vn->value_ptr();
-      v = vn->up();
+      const int count = vn->chunk_size();
+      for (int i = 0; i < count; ++i) {
+        if (vn->chunk_key(i) == key) return vn->chunk_value(i);
+      }
+      v = vn->after_chunk();
     } else {
       const ValueHit hit = v->find_value(key);
       if (hit.found) return hit.value;
@@ -352,7 +372,7 @@ std::string describe(const Node* n) {
     if (c->starts_chain()) break;
   }
   std::string out;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) (*it)->describe_self(out);
+  for (std::size_t i = chain.size(); i-- > 0;) chain[i]->describe_self(out);
   if (const CancelNode* d = n->done_source(); d != nullptr && d->is_done()) {
     out += " [";
     out += d->cause().to_string();
@@ -363,8 +383,9 @@ std::string describe(const Node* n) {
 
 // ---------------------------------------------------------------- factories
 
+// `due`: the deadline has already passed (known by the caller without another clock read).
 Cancelable<CancelFunc> with_deadline_on(const Context& parent, std::int64_t deadline_ns,
-                                        std::int64_t timeout_ns, Error cause,
+                                        std::int64_t timeout_ns, bool due, Error cause,
                                         source_location where, TimerService& svc) {
   Node* p = parent.node();
   if (const CancelNode* ds = p->done_source(); ds != nullptr && ds->deadline_ns() < deadline_ns) {
@@ -375,7 +396,7 @@ Cancelable<CancelFunc> with_deadline_on(const Context& parent, std::int64_t dead
   Cancelable<CancelFunc> r{Context::adopt(d), CancelFunc(d)};
   d->attach();
   if (!d->is_done()) {
-    if (deadline_ns <= svc.now()) {
+    if (due) {
       d->expire();
     } else {
       d->arm();
@@ -387,7 +408,7 @@ Cancelable<CancelFunc> with_deadline_on(const Context& parent, std::int64_t dead
 Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, Error cause,
                                        source_location where) {
   TimerService& svc = TimerService::current();
-  return with_deadline_on(parent, saturating_add(svc.now(), ns), ns, std::move(cause), where, svc);
+  return with_deadline_on(parent, svc.deadline_after(ns), ns, ns <= 0, std::move(cause), where, svc);
 }
 
 }  // namespace detail
@@ -396,7 +417,8 @@ Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, E
 
 Context::Context() noexcept : node_(detail::background_node()) {}
 
-Context& Context::operator=(const Context& o) noexcept {
+// Self-assignment is safe: the reference is added before the old one is dropped.
+Context& Context::operator=(const Context& o) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
   o.node_->add_ref();
   node_->release();
   node_ = o.node_;
@@ -436,7 +458,7 @@ std::string Context::describe() const { return detail::describe(node_); }
 
 std::ostream& operator<<(std::ostream& os, const Context& ctx) { return os << ctx.describe(); }
 
-Context background() noexcept { return Context(); }
+Context background() noexcept { return {}; }
 
 Context todo() noexcept { return Context::adopt(detail::todo_node()); }
 
@@ -453,60 +475,54 @@ Context without_cancel(const Context& parent) {
 
 // ---------------------------------------------------------------- cancel functions
 
-CancelFunc& CancelFunc::operator=(CancelFunc&& o) noexcept {
+namespace detail {
+
+CancelHandle& CancelHandle::operator=(CancelHandle&& o) noexcept {
   if (this != &o) {
-    CancelFunc old(std::move(*this));
+    CancelHandle old(std::move(*this));  // cancels the context it held
     node_ = std::exchange(o.node_, nullptr);
   }
   return *this;
 }
 
-namespace {
-// A cancel handle going out of scope: cancel, naming the context's creation site.
-void release_cancel_handle(detail::CancelNode* n) noexcept {
-  if (n == nullptr) return;
-  if (!n->is_done()) {
-    const Error e = detail::ErrorAccess::with_rep(make_error_code(errc::canceled), n->site(),
-                                                  detail::released_rep());
-    n->cancel(e, e);
+// A cancel handle going out of scope cancels, naming the context's creation site.
+CancelHandle::~CancelHandle() {
+  if (node_ == nullptr) return;
+  if (!node_->is_done()) {
+    const Error e = ErrorAccess::with_rep(make_error_code(errc::canceled), node_->site(),
+                                          released_rep());
+    node_->cancel(e, e);
   }
-  n->release();
+  node_->release();
+}
+
+namespace {
+CancelNode* cancel_child(const Context& parent, source_location where) {
+  Node* p = parent.node();
+  p->add_ref();
+  CancelNode* c = CancelNode::make(p, where, 2);  // the context and the cancel handle
+  c->attach();
+  return c;
 }
 }  // namespace
 
-CancelFunc::~CancelFunc() { release_cancel_handle(node_); }
+}  // namespace detail
 
 void CancelFunc::operator()(source_location where) const noexcept {
   if (node_ != nullptr) detail::cancel_at(node_, Error(), where);
 }
-
-CancelCauseFunc& CancelCauseFunc::operator=(CancelCauseFunc&& o) noexcept {
-  if (this != &o) {
-    CancelCauseFunc old(std::move(*this));
-    node_ = std::exchange(o.node_, nullptr);
-  }
-  return *this;
-}
-
-CancelCauseFunc::~CancelCauseFunc() { release_cancel_handle(node_); }
 
 void CancelCauseFunc::operator()(Error cause, source_location where) const noexcept {
   if (node_ != nullptr) detail::cancel_at(node_, std::move(cause), where);
 }
 
 Cancelable<CancelFunc> with_cancel(const Context& parent, source_location where) {
-  detail::Node* p = parent.node();
-  p->add_ref();
-  detail::CancelNode* c = detail::CancelNode::make(p, where, 2);
-  c->attach();
+  detail::CancelNode* c = detail::cancel_child(parent, where);
   return {Context::adopt(c), CancelFunc(c)};
 }
 
 Cancelable<CancelCauseFunc> with_cancel_cause(const Context& parent, source_location where) {
-  detail::Node* p = parent.node();
-  p->add_ref();
-  detail::CancelNode* c = detail::CancelNode::make(p, where, 2);
-  c->attach();
+  detail::CancelNode* c = detail::cancel_child(parent, where);
   return {Context::adopt(c), CancelCauseFunc(c)};
 }
 
@@ -520,7 +536,8 @@ Cancelable<CancelFunc> with_deadline(const Context& parent, Context::clock::time
   detail::TimerService& svc = detail::TimerService::current();
   const std::int64_t ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-  return detail::with_deadline_on(parent, ns, ns - svc.now(), std::move(cause), where, svc);
+  const std::int64_t now = svc.now();
+  return detail::with_deadline_on(parent, ns, ns - now, ns <= now, std::move(cause), where, svc);
 }
 
 }  // namespace cogo

@@ -1,9 +1,5 @@
 // Waiting on contexts from threads, and after_func registrations.
-#include <cstdio>
-#include <exception>
-
 #include "cogo/context.hpp"
-#include "cogo/detail/format.hpp"
 
 namespace cogo {
 namespace detail {
@@ -91,19 +87,8 @@ void AfterFuncLink::on_done(Link* self, CancelNode& /*source*/) noexcept {
 
 void AfterFuncLink::on_run(Runnable* self) noexcept {
   auto* a = static_cast<AfterFuncLink*>(self);
-  try {
-    a->call_(a);
-  } catch (const std::exception& e) {
-    std::string site;
-    append_site(site, a->site_);
-    std::fprintf(stderr, "cogo: after_func callback registered at %s threw: %s\n", site.c_str(),
-                 e.what());
-  } catch (...) {
-    std::string site;
-    append_site(site, a->site_);
-    std::fprintf(stderr, "cogo: after_func callback registered at %s threw a non-exception\n",
-                 site.c_str());
-  }
+  call_reporting([](void* p) { auto* l = static_cast<AfterFuncLink*>(p); l->call_(l); }, a,
+                 "after_func callback", a->site_);
   a->release();
 }
 

@@ -68,6 +68,12 @@ bool same_site(const source_location& a, const source_location& b) noexcept {
          (a.file_name() == b.file_name() || std::strcmp(a.file_name(), b.file_name()) == 0);
 }
 
+// Sites print as file:line, so a nested error on the same line adds nothing.
+bool same_line(const source_location& a, const source_location& b) noexcept {
+  return a.line() == b.line() &&
+         (a.file_name() == b.file_name() || std::strcmp(a.file_name(), b.file_name()) == 0);
+}
+
 const Error& empty_error() noexcept {
   static const Error e;
   return e;
@@ -156,7 +162,8 @@ Error::Error(Error&& o) noexcept
       where_(std::exchange(o.where_, source_location())),
       rep_(std::exchange(o.rep_, nullptr)) {}
 
-Error& Error::operator=(const Error& o) noexcept {
+// Self-assignment is safe: the reference is added before the old one is dropped.
+Error& Error::operator=(const Error& o) noexcept {  // NOLINT(bugprone-unhandled-self-assignment)
   detail::add_ref(o.rep_);
   detail::drop_ref(rep_);
   code_ = o.code_;
@@ -216,7 +223,7 @@ bool operator==(const Error& a, const Error& b) noexcept {
   return a.message() == b.message() && a.cause() == b.cause();
 }
 
-void Error::write(std::string& out) const {
+void Error::write(std::string& out, const source_location* outer) const {
   if (!code_) {
     out += "<nil>";
     return;
@@ -232,7 +239,7 @@ void Error::write(std::string& out) const {
     out += ": ";
     out += code_.message();
   }
-  if (has_site()) {
+  if (has_site() && (outer == nullptr || !same_line(*outer, where_))) {
     out += " at ";
     detail::append_site(out, where_);
   }
@@ -243,7 +250,7 @@ void Error::write(std::string& out) const {
   }
   if (const Error& c = cause(); c) {
     out += " (";
-    c.write(out);
+    c.write(out, has_site() ? &where_ : outer);
     out += ')';
   }
 }

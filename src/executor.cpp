@@ -1,9 +1,14 @@
 // cogo's executor for callbacks: one background thread, started on first use.
 #include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <string>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include "cogo/detail/executor.hpp"
+#include "cogo/detail/format.hpp"
 
 namespace cogo::detail {
 namespace {
@@ -59,13 +64,30 @@ class ThreadExecutor {
 
 // Never destroyed: callbacks may be posted while the process exits.
 ThreadExecutor& executor() noexcept {
-  static ThreadExecutor* const e = new ThreadExecutor;
+  alignas(ThreadExecutor) static unsigned char storage[sizeof(ThreadExecutor)];
+  static ThreadExecutor* const e = ::new (static_cast<void*>(storage)) ThreadExecutor;
   return *e;
 }
 
 }  // namespace
 
 void post(Runnable* r) noexcept { executor().post(r); }
+
+void call_reporting(void (*fn)(void*), void* arg, const char* what,
+                    const source_location& site) noexcept {
+  try {
+    fn(arg);
+    return;
+  } catch (const std::exception& e) {
+    std::string where;
+    append_site(where, site);
+    std::fprintf(stderr, "cogo: %s registered at %s threw: %s\n", what, where.c_str(), e.what());
+  } catch (...) {
+    std::string where;
+    append_site(where, site);
+    std::fprintf(stderr, "cogo: %s registered at %s threw a non-exception\n", what, where.c_str());
+  }
+}
 
 long executor_pending() noexcept { return executor().pending(); }
 

@@ -62,8 +62,9 @@ void append_go_duration(std::string& out, std::int64_t ns) {
       prec = 6;
       unit = "ms";
     }
-    std::string_view units(unit);
-    for (auto it = units.rbegin(); it != units.rend(); ++it) buf[--w] = *it;
+    const std::string_view units(unit);
+    w -= static_cast<int>(units.size());
+    units.copy(buf + w, units.size());
     w = format_fraction(buf, w, u, prec);
     w = format_integer(buf, w, u);
   } else {
@@ -101,7 +102,7 @@ void append_wall_time(std::string& out, std::chrono::steady_clock::time_point t)
     frac += 1'000'000'000;
     --secs;
   }
-  const std::time_t tt = static_cast<std::time_t>(secs);
+  const auto tt = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[64];

@@ -1,12 +1,11 @@
 // Futex wrappers, the Lock's slow path and the pool's slow path.
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
-#include <thread>
+#include <ctime>
 
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/lock.hpp"
@@ -53,6 +52,17 @@ std::int64_t monotonic_ns() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t monotonic_ns_upper() noexcept {
+  static const std::int64_t tick = [] {
+    timespec res{};
+    clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+    return static_cast<std::int64_t>(res.tv_sec) * 1'000'000'000 + res.tv_nsec;
+  }();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec + tick;
 }
 
 void Lock::lock_slow() noexcept {

@@ -1,10 +1,8 @@
 #include "cogo/timer.hpp"
 
-#include <cstdio>
-#include <exception>
 #include <string>
 
-#include "cogo/detail/format.hpp"
+#include "cogo/detail/duration.hpp"
 
 namespace cogo {
 namespace detail {
@@ -73,29 +71,29 @@ void TimerState::release() noexcept {
   }
 }
 
-bool TimerState::reset(std::int64_t when, std::int64_t period_ns) {
+bool TimerState::reset(std::int64_t delay_ns, std::int64_t period_ns) {
   bool was_active;
   TimerReceiver* taker = nullptr;
   bool drop_ref = false;
   {
     LockGuard g(mu_);
     was_active = active();
-    const bool held = svc_->disarm(this);  // if armed, its reference carries over
+    const bool held = was_active && svc_->disarm(this);  // if armed, its reference carries over
     pending_ = kNoValue;
     if (flavor() == kTicker && period_ns > 0) static_cast<TickerState*>(this)->period_ = period_ns;
     if (!held) refs_.add();
     set_active(true);
-    const std::int64_t now = svc_->now();
-    if (when <= now) {
+    if (delay_ns <= 0) {
+      const std::int64_t now = svc_->now();
       // Already due: deliver now rather than through the timer driver. A fire of the
       // earlier setting still in flight must see itself as stale.
       svc_->bump_generation(this);
       bool keeps_ref = false;
-      taker = expire_locked(when, now, keeps_ref);
+      taker = expire_locked(now, now, keeps_ref);
       drop_ref = !keeps_ref;
     } else {
       try {
-        svc_->arm(this, when);
+        svc_->arm(this, svc_->deadline_after(delay_ns));
       } catch (...) {
         refs_.drop();
         set_active(false);
@@ -116,7 +114,7 @@ bool TimerState::stop() noexcept {
     was_active = active();
     set_active(false);
     pending_ = kNoValue;
-    held = svc_->disarm(this);
+    held = was_active && svc_->disarm(this);
   }
   if (held) release();  // the armed timer's reference; the caller holds another
   return was_active;
@@ -180,39 +178,32 @@ bool TimerState::receive(std::int64_t& value, std::int64_t deadline_ns) noexcept
   return true;
 }
 
-namespace {
-// One run of an after_func timer's callback; holds a reference on the state.
-struct FuncRun final : Runnable, Pooled {
-  FuncTimerBase* timer;
-};
-
-void run_func(Runnable* self) noexcept {
-  auto* run = static_cast<FuncRun*>(self);
-  FuncTimerBase* t = run->timer;
-  delete run;
-  try {
-    t->call_(t);
-  } catch (const std::exception& e) {
-    std::string site;
-    append_site(site, t->site_);
-    std::fprintf(stderr, "cogo: after_func timer callback created at %s threw: %s\n", site.c_str(),
-                 e.what());
-  } catch (...) {
-    std::string site;
-    append_site(site, t->site_);
-    std::fprintf(stderr, "cogo: after_func timer callback created at %s threw a non-exception\n",
-                 site.c_str());
-  }
-  t->release();
+FuncTimerBase::FuncTimerBase(TimerService& svc, CallFn call, DestroyFn destroy,
+                             source_location site) noexcept
+    : TimerState(svc, kFunc), call_(call), destroy_(destroy), site_(site) {
+  Runnable::run = &FuncTimerBase::run_queued;
 }
-}  // namespace
 
-void TimerState::start_func() noexcept {
-  // Called from a noexcept fire; running out of memory here ends the process.
-  auto* run = new FuncRun;
-  run->timer = static_cast<FuncTimerBase*>(this);
-  run->run = &run_func;
-  post(run);
+void FuncTimerBase::run_queued(Runnable* self) noexcept {
+  auto* t = static_cast<FuncTimerBase*>(self);
+  for (;;) {
+    call_reporting([](void* p) { auto* f = static_cast<FuncTimerBase*>(p); f->call_(f); }, t,
+                   "after_func timer callback", t->site_);
+    bool more;
+    {
+      LockGuard g(t->mu_);
+      more = --t->queued_ > 0;
+    }
+    if (!more) break;
+  }
+  t->release();  // the queued run's reference
+}
+
+bool TimerState::start_func() noexcept {
+  auto* f = static_cast<FuncTimerBase*>(this);
+  if (f->queued_++ > 0) return false;  // a run is queued or running; it will loop
+  post(f);
+  return true;
 }
 
 TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
@@ -221,8 +212,7 @@ TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
   switch (flavor()) {
     case kFunc:
       set_active(false);
-      start_func();
-      keeps_ref = true;
+      keeps_ref = start_func();
       return nullptr;
     case kTicker: {
       auto* t = static_cast<TickerState*>(this);
@@ -264,10 +254,6 @@ void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
 
 // ---------------------------------------------------------------- handles
 
-std::int64_t deadline_after(TimerService& svc, std::int64_t ns) noexcept {
-  return saturating_add(svc.now(), ns < 0 ? 0 : ns);
-}
-
 TimerState& TimerHandle::checked(const char* what) const {
   if (s_ == nullptr) {
     throw usage_error(std::string("cogo: ") + what + " called on an empty Timer or Ticker");
@@ -293,14 +279,13 @@ std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(std::in
 Timer::Timer(std::int64_t ns, int) {
   detail::TimerService& svc = detail::TimerService::current();
   s_ = detail::TimerState::make_one_shot(svc);
-  s_->reset(detail::deadline_after(svc, ns));
+  s_->reset(ns);
 }
 
 bool Timer::stop() { return checked("Timer::stop").stop(); }
 
 bool Timer::reset_ns(std::int64_t ns) {
-  detail::TimerState& s = checked("Timer::reset");
-  return s.reset(detail::deadline_after(s.service(), ns));
+  return checked("Timer::reset").reset(ns);
 }
 
 namespace {
@@ -313,7 +298,7 @@ Ticker::Ticker(std::int64_t ns, int) {
   check_period(ns, "Ticker");
   detail::TimerService& svc = detail::TimerService::current();
   s_ = detail::TimerState::make_ticker(svc, ns);
-  s_->reset(detail::deadline_after(svc, ns), ns);
+  s_->reset(ns, ns);
 }
 
 void Ticker::stop() { checked("Ticker::stop").stop(); }
@@ -321,7 +306,7 @@ void Ticker::stop() { checked("Ticker::stop").stop(); }
 void Ticker::reset_ns(std::int64_t ns) {
   detail::TimerState& s = checked("Ticker::reset");
   check_period(ns, "Ticker::reset");
-  s.reset(detail::deadline_after(s.service(), ns), ns);
+  s.reset(ns, ns);
 }
 
 }  // namespace cogo

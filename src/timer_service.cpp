@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "cogo/detail/duration.hpp"
+
 namespace cogo::detail {
 
 namespace {
@@ -41,8 +43,19 @@ TimerService* TimerService::make_manual(std::int64_t manual_start_ns) {
 
 TimerService& TimerService::process_default() noexcept {
   // Never destroyed: its thread runs until the process exits.
-  static TimerService* const s = make_steady();
+  static TimerService* const s = [] {
+    TimerService* t = make_steady();
+    t->immortal_ = true;
+    return t;
+  }();
   return *s;
+}
+
+std::int64_t TimerService::deadline_after(std::int64_t delay_ns) const noexcept {
+  constexpr std::int64_t kCoarseFrom = 1'000'000'000;
+  if (delay_ns <= 0) return now();
+  const std::int64_t base = !manual_ && delay_ns >= kCoarseFrom ? monotonic_ns_upper() : now();
+  return saturating_add(base, delay_ns);
 }
 
 TimerService& TimerService::current() noexcept {

@@ -144,48 +144,47 @@ class Context {
 Context background() noexcept;
 Context todo() noexcept;
 
+namespace detail {
+// What CancelFunc and CancelCauseFunc share: move-only ownership of one reference on a
+// cancelable node, and cancelling it when destroyed.
+class CancelHandle {
+ public:
+  CancelHandle() noexcept = default;
+  explicit CancelHandle(CancelNode* n) noexcept : node_(n) {}  // adopts a reference
+  CancelHandle(CancelHandle&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
+  CancelHandle& operator=(CancelHandle&& o) noexcept;
+  CancelHandle(const CancelHandle&) = delete;
+  CancelHandle& operator=(const CancelHandle&) = delete;
+  ~CancelHandle();
+
+  explicit operator bool() const noexcept { return node_ != nullptr; }
+
+ protected:
+  CancelNode* node_ = nullptr;
+};
+}  // namespace detail
+
 // CancelFunc
 //
 // Cancels its context: the context's err() becomes canceled, with the site of the call.
 // Idempotent and safe from any thread; only the first cancel of a context takes effect.
 // Move-only. Destroying a CancelFunc cancels its context (Go's `defer cancel()`, built
-// in), recording the site where the context was created and "cancel handle released".
-class [[nodiscard]] CancelFunc {
+// in), recording the site where the context was created and "cancel handle released";
+// so does assigning another CancelFunc over it.
+class [[nodiscard]] CancelFunc : public detail::CancelHandle {
  public:
-  CancelFunc() noexcept = default;
-  explicit CancelFunc(detail::CancelNode* n) noexcept : node_(n) {}  // adopts a reference
-  CancelFunc(CancelFunc&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
-  CancelFunc& operator=(CancelFunc&& o) noexcept;
-  CancelFunc(const CancelFunc&) = delete;
-  CancelFunc& operator=(const CancelFunc&) = delete;
-  ~CancelFunc();
-
+  using CancelHandle::CancelHandle;
   void operator()(source_location where = source_location::current()) const noexcept;
-  explicit operator bool() const noexcept { return node_ != nullptr; }
-
- private:
-  detail::CancelNode* node_ = nullptr;
 };
 
 // CancelCauseFunc
 //
 // Like CancelFunc, and records a cause: cause(ctx) then returns an error that says where
 // the cancel happened and wraps `cause`. An empty cause is the same as CancelFunc's cancel.
-class [[nodiscard]] CancelCauseFunc {
+class [[nodiscard]] CancelCauseFunc : public detail::CancelHandle {
  public:
-  CancelCauseFunc() noexcept = default;
-  explicit CancelCauseFunc(detail::CancelNode* n) noexcept : node_(n) {}  // adopts a reference
-  CancelCauseFunc(CancelCauseFunc&& o) noexcept : node_(std::exchange(o.node_, nullptr)) {}
-  CancelCauseFunc& operator=(CancelCauseFunc&& o) noexcept;
-  CancelCauseFunc(const CancelCauseFunc&) = delete;
-  CancelCauseFunc& operator=(const CancelCauseFunc&) = delete;
-  ~CancelCauseFunc();
-
+  using CancelHandle::CancelHandle;
   void operator()(Error cause = {}, source_location where = source_location::current()) const noexcept;
-  explicit operator bool() const noexcept { return node_ != nullptr; }
-
- private:
-  detail::CancelNode* node_ = nullptr;
 };
 
 // The result of a with_* factory that can cancel: `auto [ctx, cancel] = with_cancel(p);`.
@@ -228,7 +227,8 @@ template <class Rep, class Period>
 }
 template <class Rep, class Period>
 [[nodiscard]] Cancelable<CancelFunc> with_timeout(
-    const Context& parent, std::chrono::duration<Rep, Period> timeout, Error cause,
+    const Context& parent, std::chrono::duration<Rep, Period> timeout,
+    Error cause,  // NOLINT(performance-unnecessary-value-param): moved into the node
     source_location where = source_location::current()) {
   return detail::with_timeout_ns(parent, detail::saturating_ns(timeout), std::move(cause), where);
 }

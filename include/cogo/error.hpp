@@ -10,7 +10,8 @@
 // compare equal to std::errc::operation_canceled and std::errc::timed_out respectively.
 //
 // Printing is one line: the message or the code's text, " at file:line" when the error
-// knows where it was raised, a parenthesised note, then the cause in parentheses:
+// knows where it was raised (unless the enclosing error was raised at the same line), a
+// parenthesised note, then the cause in parentheses:
 //   context canceled at src/http/server.cpp:212 (client disconnected at ...)
 //   context deadline exceeded (deadline set at src/x.cpp:10, 250ms)
 //
@@ -112,7 +113,8 @@ class Error {
 
  private:
   friend struct detail::ErrorAccess;
-  void write(std::string& out) const;
+  // `outer` is the site already printed by the enclosing error, not repeated.
+  void write(std::string& out, const source_location* outer = nullptr) const;
 
   std::error_code code_;
   source_location where_;

@@ -88,8 +88,6 @@ class TimerHandle {
 
   TimerState* s_ = nullptr;
 };
-
-std::int64_t deadline_after(TimerService& svc, std::int64_t ns) noexcept;
 }  // namespace detail
 
 class [[nodiscard]] Timer : public detail::TimerHandle {
@@ -141,7 +139,7 @@ template <class Rep, class Period, class F>
   detail::TimerService& svc = detail::TimerService::current();
   auto* s = new detail::FuncTimer<std::decay_t<F>>(svc, std::forward<F>(f), where);
   Timer t(s);
-  s->reset(detail::deadline_after(svc, detail::saturating_ns(d)));
+  s->reset(detail::saturating_ns(d));
   return t;
 }
 

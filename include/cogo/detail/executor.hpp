@@ -2,6 +2,8 @@
 // them (context after_func callbacks, timer after_func callbacks). Internal.
 #pragma once
 
+#include "cogo/detail/config.hpp"
+
 namespace cogo::detail {
 
 // A unit of work queued intrusively: no allocation to post it.
@@ -16,5 +18,11 @@ void post(Runnable* r) noexcept;
 
 // Number of runnables posted and not yet finished; for tests and diagnostics.
 long executor_pending() noexcept;
+
+// Calls fn(arg). An exception escaping it is reported on stderr, naming `what` and the
+// site where the callback was registered, and goes no further: a callback's failure
+// must not take down the thread that runs everyone's callbacks.
+void call_reporting(void (*fn)(void*), void* arg, const char* what,
+                    const source_location& site) noexcept;
 
 }  // namespace cogo::detail

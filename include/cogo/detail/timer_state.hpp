@@ -52,10 +52,10 @@ class TimerState : public TimerEntry, public Pooled {
 
   TimerService& service() const noexcept { return *svc_; }
 
-  // Arms to fire at `when`. Returns whether the timer was active (armed, or fired with
-  // the value not yet received) before; an undelivered value is discarded. For tickers,
-  // `period_ns` replaces the period.
-  bool reset(std::int64_t when, std::int64_t period_ns = 0);
+  // Arms to fire `delay_ns` from now (at once for delay_ns <= 0). Returns whether the
+  // timer was active (armed, or fired with the value not yet received) before; an
+  // undelivered value is discarded. For tickers, `period_ns` replaces the period.
+  bool reset(std::int64_t delay_ns, std::int64_t period_ns = 0);
   // Disarms and discards an undelivered value. Returns whether the timer was active.
   bool stop() noexcept;
 
@@ -75,12 +75,15 @@ class TimerState : public TimerEntry, public Pooled {
   ~TimerState();
 
   Flavor flavor() const noexcept { return static_cast<Flavor>(owner_bits & 3); }
+  // Armed, or fired with its value not yet received. An inactive timer is never in the
+  // service's heap, which spares a service lock on reset() and stop().
   bool active() const noexcept { return (owner_bits & 4) != 0; }
   void set_active(bool a) noexcept {
     owner_bits = static_cast<std::uint8_t>(a ? (owner_bits | 4) : (owner_bits & ~4));
   }
-  // Called for kFunc on each fire; posts the callback.
-  void start_func() noexcept;
+  // Called for kFunc on each fire: queues one run of the callback. Returns true if the
+  // caller's reference went with it.
+  bool start_func() noexcept COGO_REQUIRES(mu_);
   // The timer is due at `when` (now is `now`): deliver its value or start its callback,
   // re-arm a ticker. Returns the receiver to notify once unlocked, if any. Sets
   // `keeps_ref` when a re-arm or a callback run now holds the reference the fire held.
@@ -101,17 +104,22 @@ class TickerState final : public TimerState {
   std::int64_t period_ COGO_GUARDED_BY(mu_);
 };
 
-// after_func(d, f): the state also holds f; each fire posts one run of it.
-class FuncTimerBase : public TimerState {
+// after_func(d, f): the state also holds f and the runnable that calls it. Each fire
+// queues one run; runs of one timer's f happen one after another, never at once, and a
+// fire never allocates.
+class FuncTimerBase : public TimerState, public Runnable {
  public:
   using CallFn = void (*)(FuncTimerBase*);
   using DestroyFn = void (*)(FuncTimerBase*) noexcept;
-  FuncTimerBase(TimerService& svc, CallFn call, DestroyFn destroy, source_location site) noexcept
-      : TimerState(svc, kFunc), call_(call), destroy_(destroy), site_(site) {}
+  FuncTimerBase(TimerService& svc, CallFn call, DestroyFn destroy, source_location site) noexcept;
 
   CallFn call_;
   DestroyFn destroy_;
   source_location site_;
+  std::uint32_t queued_ COGO_GUARDED_BY(mu_) = 0;  // fires whose run has not finished
+
+ private:
+  static void run_queued(Runnable* self) noexcept;
 };
 
 template <class F>

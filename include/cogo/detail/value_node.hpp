@@ -33,7 +33,7 @@ class ValueNode final : public ValueNodeBase {
  public:
   template <class V>
   ValueNode(Node* parent, const KeyBase* key, V&& v) : ValueNodeBase(parent, key), v_(std::forward<V>(v)) {
-    value_ = &v_;
+    set_value(&v_);
   }
 
  protected:
