@@ -32,7 +32,7 @@ void Node::destroy_chain(Node* n) noexcept {
   while (n != nullptr) {
     Node* p = n->parent_;
     delete n;
-    if (p == nullptr || p->is_static() || !p->refs_.drop()) break;
+    if (p == nullptr || p->is_static() || !p->drop_ref()) break;
     n = p;
   }
 }
@@ -152,7 +152,9 @@ void CancelNode::attach() noexcept {
   if (!p->is_done()) {
     LockGuard g(p->mu_);
     if (!p->done_flag_.load(std::memory_order_relaxed)) {
-      refs_.add();  // the parent's list holds a reference
+      // The parent's list holds a reference, given back by the CancelFunc's cancel. A
+      // custom node has no CancelFunc: it is listed weakly and unlinks when it dies.
+      if (kind_ != NodeKind::custom) refs_.add();
       p->links_.push_back(static_cast<ChildLink*>(this));
       return;
     }
@@ -196,10 +198,18 @@ void CancelNode::drain() noexcept {
   CancelNode* top = this;
   while (top != nullptr) {
     ListNode* popped;
+    bool dying = false;
     {
       LockGuard g(top->mu_);
       popped = top->links_.pop_front();
+      if (popped != nullptr && static_cast<Link*>(popped)->notify == nullptr) {
+        CancelNode* c = from_child_link(static_cast<Link*>(popped));
+        // A weakly listed custom child whose count reached zero is being freed; its
+        // destructor waits for this lock and then finds itself unlinked.
+        if (c->kind_ == NodeKind::custom) dying = !c->refs_.try_add();
+      }
     }
+    if (dying) continue;
     if (popped == nullptr) {
       CancelNode* finished = top;
       top = top->drain_next_;
@@ -235,7 +245,15 @@ void CancelNode::unlink_from_parent() noexcept {
     }
   }
   // If the parent's canceller popped us first, it owns the list reference instead.
-  if (removed) release();  // never the last: the caller holds a reference
+  if (removed && kind_ != NodeKind::custom) release();  // never the last: the caller holds one
+}
+
+void CancelNode::unlink_weak() noexcept {
+  CancelNode* p = parent_ != nullptr ? parent_->done_source() : nullptr;
+  if (p == nullptr) return;
+  LockGuard g(p->mu_);
+  auto* self = static_cast<ChildLink*>(this);
+  if (self->linked()) List::remove(self);
 }
 
 bool CancelNode::subscribe(Link* l) noexcept {

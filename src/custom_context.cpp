@@ -26,7 +26,9 @@ CustomContext::CustomContext(const Context& parent, std::string_view name,
   deadline_ns_ = std::min(deadline_ns_, ns);
 }
 
-CustomContext::~CustomContext() = default;
+// Runs once the last reference is gone; the parent's canceller may still hold the list,
+// so the node leaves it before its memory does.
+CustomContext::~CustomContext() { unlink_weak(); }
 
 void CustomContext::describe_self(std::string& out) const { out += name_; }
 

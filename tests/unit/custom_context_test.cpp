@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/test_support.hpp"
 
@@ -99,6 +101,63 @@ TEST(CustomContextTest, NoThreadWatchesIt) {
   for (auto& c : conns) c->on_closed(Error("closed"));
   for (auto& k : kids) EXPECT_TRUE(k.ctx.is_done());
   EXPECT_EQ(cogo::test::thread_count(), threads);
+}
+
+// Counts its own destructions, so a test can see that nothing keeps it alive.
+class Counted : public cogo::CustomContext {
+ public:
+  static inline std::atomic<int> destroyed{0};
+  explicit Counted(const cogo::Context& parent) : CustomContext(parent, "test.Counted") {}
+  ~Counted() override { destroyed.fetch_add(1); }
+  void close() { cancel(); }
+};
+
+TEST(CustomContextTest, NestedCustomContextsNeverCancelledAreFreedWithTheirLastHandle) {
+  // A custom child is listed in its cancelable parent; the list must not keep it alive,
+  // or a never-cancelled custom parent and its custom child would hold each other.
+  Counted::destroyed = 0;
+  auto [root, cancel] = cogo::with_cancel(cogo::background());
+  {
+    cogo::Context ctx = root;
+    for (int i = 0; i < 10; ++i) {
+      ctx = cogo::make_context<Counted>(ctx)->context();
+      ctx = cogo::with_value(ctx, peer, std::to_string(i));
+    }
+    EXPECT_EQ(Counted::destroyed.load(), 0);
+    EXPECT_EQ(*ctx.value(peer), "9");
+  }
+  EXPECT_EQ(Counted::destroyed.load(), 10);
+  auto* node = static_cast<cogo::detail::CancelNode*>(root.node());
+  EXPECT_EQ(node->link_count(), 0U);  // the outermost one unlinked itself from the root
+}
+
+TEST(CustomContextTest, ACustomChildDroppedWhileItsParentCancelsIsFreedOnce) {
+  Counted::destroyed = 0;
+  const int rounds = cogo::test::scaled(300);
+  for (int r = 0; r < rounds; ++r) {
+    auto [root, cancel] = cogo::with_cancel(cogo::background());
+    std::vector<cogo::Ref<Counted>> kids;
+    for (int i = 0; i < 16; ++i) kids.push_back(cogo::make_context<Counted>(root));
+    std::thread dropper([&kids] { kids.clear(); });
+    cancel();
+    dropper.join();
+  }
+  EXPECT_EQ(Counted::destroyed.load(), rounds * 16);
+}
+
+TEST(CustomContextTest, ACancelledParentCancelsAKeptCustomChildAndLetsItGo) {
+  Counted::destroyed = 0;
+  auto [root, cancel] = cogo::with_cancel(cogo::background());
+  auto kid = cogo::make_context<Counted>(root);
+  auto [grandchild, gcancel] = cogo::with_cancel(kid->context());
+  cancel();
+  EXPECT_TRUE(grandchild.is_done());
+  EXPECT_EQ(Counted::destroyed.load(), 0);
+  kid = nullptr;
+  EXPECT_EQ(Counted::destroyed.load(), 0);  // the grandchild still refers to it
+  grandchild = cogo::background();
+  gcancel = {};
+  EXPECT_EQ(Counted::destroyed.load(), 1);
 }
 
 }  // namespace

@@ -7,7 +7,11 @@
 //   - the nearest value-bearing node at or above it, where value lookups start.
 //
 // A cancelable node (CancelNode) keeps an intrusive list of links under its lock: child
-// cancelable nodes, callback registrations (after_func, stop tokens) and waiters. To
+// cancelable nodes, callback registrations (after_func, stop tokens) and waiters. A
+// with_cancel or deadline child is listed with a reference, which its CancelFunc's cancel
+// gives back. A custom child has no such owner, so it is listed without one: it unlinks
+// itself when its last reference goes, and a canceller that pops it first takes a
+// reference only if the count has not yet reached zero. To
 // cancel, a node is marked done under its lock, then its list is drained one link at a
 // time, each link popped under the lock and handled with no lock held: a child is marked
 // done and pushed on the canceller's explicit stack (no recursion, no allocation), a
@@ -75,7 +79,7 @@ class Node : public Pooled {
   // Drops a reference; frees the node, and then its ancestors that this was keeping
   // alive, iteratively.
   void release() noexcept {
-    if (!is_static() && refs_.drop()) destroy_chain(this);
+    if (!is_static() && drop_ref()) destroy_chain(this);
   }
 
   NodeKind kind() const noexcept { return kind_; }
@@ -100,6 +104,9 @@ class Node : public Pooled {
   virtual ~Node();
 
   static void destroy_chain(Node* n) noexcept;
+  // Custom nodes are listed in their parent without a reference (see CancelNode::attach),
+  // so the canceller may revive them with try_add(): their count must really reach zero.
+  bool drop_ref() noexcept { return kind_ == NodeKind::custom ? refs_.drop_strict() : refs_.drop(); }
 
   RefCount refs_;
   NodeKind kind_;
@@ -184,6 +191,8 @@ class CancelNode : public Node, private ChildLink {
   // disarm their timer here.
   bool finish(const Error& err, const Error& cause) noexcept;
   void unlink_from_parent() noexcept;
+  // A dying custom node removes itself from its parent's list.
+  void unlink_weak() noexcept;
   void drain() noexcept;
   void drop_timer_ref() noexcept;
 

@@ -21,6 +21,20 @@ class RefCount {
     return n_.fetch_sub(k, std::memory_order_acq_rel) == k;
   }
 
+  // For counts that a weak holder may revive with try_add(): every drop is a real
+  // decrement, so a count that reached zero stays there.
+  bool drop_strict() noexcept { return n_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+  // Adds a reference unless the count already reached zero (the object is being freed).
+  // Only for counts whose every drop is drop_strict().
+  bool try_add() noexcept {
+    std::uint32_t n = n_.load(std::memory_order_relaxed);
+    while (n != 0) {
+      if (n_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
+
   std::uint32_t load() const noexcept { return n_.load(std::memory_order_relaxed); }
 
  private:
