@@ -154,7 +154,8 @@ void CancelNode::attach() noexcept {
     if (!p->done_flag_.load(std::memory_order_relaxed)) {
       // The parent's list holds a reference, given back by the CancelFunc's cancel. A
       // custom node has no CancelFunc: it is listed weakly and unlinks when it dies.
-      if (kind_ != NodeKind::custom) refs_.add();
+      // attach() runs before the node is shared, so the count needs no atomic add.
+      if (kind_ != NodeKind::custom) refs_.add_unshared();
       p->links_.push_back(static_cast<ChildLink*>(this));
       return;
     }
@@ -164,9 +165,10 @@ void CancelNode::attach() noexcept {
   drop_timer_ref();
 }
 
-bool CancelNode::finish(const Error& err, const Error& cause) noexcept {
+bool CancelNode::finish(const Error& err, const Error& cause, bool* has_links) noexcept {
   LockGuard g(mu_);
   if (done_flag_.load(std::memory_order_relaxed)) return false;
+  if (has_links != nullptr) *has_links = !links_.empty();
   err_ = err;
   cause_ = cause;
   if (kind_ == NodeKind::deadline) static_cast<DeadlineNode*>(this)->disarm_locked();
@@ -183,9 +185,10 @@ void CancelNode::drop_timer_ref() noexcept {
 }
 
 bool CancelNode::cancel(const Error& err, const Error& cause) noexcept {
-  if (is_done() || !finish(err, cause)) return false;
+  bool has_links = false;
+  if (is_done() || !finish(err, cause, &has_links)) return false;
   drop_timer_ref();
-  drain();
+  if (has_links) drain();
   unlink_from_parent();
   return true;
 }
@@ -222,10 +225,15 @@ void CancelNode::drain() noexcept {
       continue;
     }
     CancelNode* child = from_child_link(l);
-    if (child->finish(err_, cause_)) {
+    bool child_links = false;
+    if (child->finish(err_, cause_, &child_links)) {
       child->drop_timer_ref();
-      child->drain_next_ = top;
-      top = child;
+      if (child_links) {
+        child->drain_next_ = top;
+        top = child;
+      } else {
+        child->release();  // nothing below it: done with it at once
+      }
     } else {
       child->release();  // it cancelled itself first; drop the list reference
     }

@@ -189,7 +189,9 @@ class CancelNode : public Node, private ChildLink {
 
   // Sets err/cause and the done flag; false if already done. Deadline nodes also
   // disarm their timer here.
-  bool finish(const Error& err, const Error& cause) noexcept;
+  // `has_links`, if given, is set to whether anything was listed: when nothing was, no
+  // drain is needed, since nothing can be listed once the node is done.
+  bool finish(const Error& err, const Error& cause, bool* has_links = nullptr) noexcept;
   void unlink_from_parent() noexcept;
   // A dying custom node removes itself from its parent's list.
   void unlink_weak() noexcept;

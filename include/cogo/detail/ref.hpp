@@ -21,6 +21,10 @@ class RefCount {
     return n_.fetch_sub(k, std::memory_order_acq_rel) == k;
   }
 
+  // Adds a reference to an object no other thread can reach yet: no atomic
+  // read-modify-write needed.
+  void add_unshared() noexcept { n_.store(n_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+
   // For counts that a weak holder may revive with try_add(): every drop is a real
   // decrement, so a count that reached zero stays there.
   bool drop_strict() noexcept { return n_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
