@@ -17,6 +17,7 @@ struct ErrorRep {
   bool immortal = false;
   std::string message;
   Error cause;
+  std::exception_ptr exception;
 };
 
 namespace {
@@ -42,6 +43,8 @@ class CogoCategory final : public std::error_category {
         return "context deadline exceeded";
       case errc::unknown:
         return "unknown error";
+      case errc::exception:
+        return "exception";
     }
     return "cogo error " + std::to_string(ev);
   }
@@ -189,6 +192,24 @@ std::string_view Error::message() const noexcept {
 }
 
 const Error& Error::cause() const noexcept { return rep_ ? rep_->cause : empty_error(); }
+
+std::exception_ptr Error::exception() const noexcept { return rep_ ? rep_->exception : nullptr; }
+
+Error Error::from_exception(std::exception_ptr e, source_location where) {
+  std::string what = "unknown exception";
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  Error err(make_error_code(errc::exception), where);
+  auto* r = new detail::ErrorRep;
+  r->message = std::move(what);
+  r->exception = std::move(e);
+  err.rep_ = r;
+  return err;
+}
 
 bool Error::is(errc code) const noexcept { return is(make_error_code(code)); }
 

@@ -1,5 +1,9 @@
 #include "cogo/timer.hpp"
 
+#include <thread>
+
+#include "cogo/select.hpp"
+
 #include <string>
 
 #include "cogo/detail/duration.hpp"
@@ -101,7 +105,7 @@ bool TimerState::reset(std::int64_t delay_ns, std::int64_t period_ns) {
       }
     }
   }
-  if (taker != nullptr) taker->notify(taker);
+  if (taker != nullptr) taker->wake(taker);
   if (drop_ref) release();  // never the last: the caller holds a reference
   return was_active;
 }
@@ -120,8 +124,7 @@ bool TimerState::stop() noexcept {
   return was_active;
 }
 
-bool TimerState::try_receive(std::int64_t& value) noexcept {
-  LockGuard g(mu_);
+bool TimerState::try_receive_locked(std::int64_t& value) noexcept {
   if (pending_ == kNoValue) return false;
   value = pending_;
   pending_ = kNoValue;
@@ -129,14 +132,14 @@ bool TimerState::try_receive(std::int64_t& value) noexcept {
   return true;
 }
 
+bool TimerState::try_receive(std::int64_t& value) noexcept {
+  LockGuard g(mu_);
+  return try_receive_locked(value);
+}
+
 bool TimerState::add_receiver(TimerReceiver* r) noexcept {
   LockGuard g(mu_);
-  if (pending_ != kNoValue) {
-    r->value = pending_;
-    pending_ = kNoValue;
-    if (flavor() == kOneShot) set_active(false);
-    return false;
-  }
+  if (try_receive_locked(r->value)) return false;
   receivers_.push_back(r);
   return true;
 }
@@ -152,7 +155,8 @@ namespace {
 struct ThreadReceiver : TimerReceiver {
   std::atomic<std::uint32_t> state{0};
   ThreadReceiver() noexcept {
-    notify = [](TimerReceiver* self) noexcept {
+    claim = [](TimerReceiver*) noexcept { return true; };
+    wake = [](TimerReceiver* self) noexcept {
       auto* t = static_cast<ThreadReceiver*>(self);
       t->state.store(1, std::memory_order_release);
       futex_wake(t->state, 1);
@@ -170,7 +174,7 @@ bool TimerState::receive(std::int64_t& value, std::int64_t deadline_ns) noexcept
   while (r.state.load(std::memory_order_acquire) == 0) {
     if (futex_wait(r.state, 0, deadline_ns)) continue;
     if (remove_receiver(&r)) return false;
-    // A fire took the receiver; its notify is on the way.
+    // A fire took the receiver; its wake is on the way.
     while (r.state.load(std::memory_order_acquire) == 0) futex_wait(r.state, 0);
     break;
   }
@@ -230,7 +234,8 @@ TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
     case kOneShot:
       break;
   }
-  if (auto* r = static_cast<TimerReceiver*>(receivers_.pop_front())) {
+  while (auto* r = static_cast<TimerReceiver*>(receivers_.pop_front())) {
+    if (!r->claim(r)) continue;  // a select that another case won: try the next receiver
     r->value = now;
     if (flavor() == kOneShot) set_active(false);
     return r;
@@ -248,8 +253,35 @@ void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
     // A stop or reset since this entry was popped makes the fire stale.
     if (s->active() && s->gen == gen) taker = s->expire_locked(when, s->svc_->now(), keeps_ref);
   }
-  if (taker != nullptr) taker->notify(taker);
+  if (taker != nullptr) taker->wake(taker);
   if (!keeps_ref) s->release();
+}
+
+// ---------------------------------------------------------------- waits
+
+void fire_after(TimerEntry* e, std::uint16_t /*gen*/, std::int64_t when) noexcept {
+  auto* c = static_cast<AfterCase*>(e);
+  c->fired_at_ = when;
+  WaitState* ws = c->ws_;
+  const bool won = ws->try_claim(c->index_);
+  // Last touch of the case: once woken, the waiting frame may be resumed and freed.
+  c->fired_.store(true, std::memory_order_release);
+  if (won) ws->wake();
+}
+
+void spin_pause() noexcept {
+  for (int i = 0; i < 16; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  std::this_thread::yield();
+}
+
+Task<Error> sleep_ctx(Context ctx, std::int64_t ns, source_location where) {
+  auto r = co_await select(ctx.done(where), AfterCase(ns, WaitReason::sleep, where));
+  if (r.index() == 0) co_return std::get<0>(r);
+  co_return Error();
 }
 
 // ---------------------------------------------------------------- handles

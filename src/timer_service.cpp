@@ -1,8 +1,7 @@
 #include "cogo/detail/timer_service.hpp"
 
-#include <thread>
-
 #include "cogo/detail/duration.hpp"
+#include "cogo/detail/scheduler_impl.hpp"
 
 namespace cogo::detail {
 
@@ -10,8 +9,6 @@ namespace {
 // A 4-ary heap: shallower than a binary one, and a node's children share a cache line.
 constexpr std::uint32_t kArity = 4;
 thread_local TimerService* tls_override = nullptr;
-std::atomic<TimerFireFn> extension_fire{nullptr};
-
 void dispatch(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
   switch (e->kind) {
     case TimerKind::deadline:
@@ -20,35 +17,28 @@ void dispatch(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
     case TimerKind::timer:
       fire_timer(e, gen, when);
       return;
-    case TimerKind::extension:
-      extension_fire.load(std::memory_order_acquire)(e, gen, when);
+    case TimerKind::after:
+      fire_after(e, gen, when);
       return;
   }
 }
 }  // namespace
 
-void set_extension_fire(TimerFireFn fn) noexcept { extension_fire.store(fn, std::memory_order_release); }
 
-TimerService::TimerService(bool manual, std::int64_t start_ns) : manual_(manual) {
+
+TimerService::TimerService(bool manual, std::int64_t start_ns, TimerDriver* driver)
+    : manual_(manual), driver_(driver) {
   manual_now_.store(start_ns, std::memory_order_relaxed);
 }
 
 TimerService::~TimerService() = default;
 
-TimerService* TimerService::make_steady() { return new TimerService(false, 0); }
-
-TimerService* TimerService::make_manual(std::int64_t manual_start_ns) {
-  return new TimerService(true, manual_start_ns);
+TimerService* TimerService::make_steady(TimerDriver* driver) {
+  return new TimerService(false, 0, driver);
 }
 
-TimerService& TimerService::process_default() noexcept {
-  // Never destroyed: its thread runs until the process exits.
-  static TimerService* const s = [] {
-    TimerService* t = make_steady();
-    t->immortal_ = true;
-    return t;
-  }();
-  return *s;
+TimerService* TimerService::make_manual(std::int64_t manual_start_ns) {
+  return new TimerService(true, manual_start_ns, nullptr);
 }
 
 std::int64_t TimerService::deadline_after(std::int64_t delay_ns) const noexcept {
@@ -60,7 +50,7 @@ std::int64_t TimerService::deadline_after(std::int64_t delay_ns) const noexcept 
 
 TimerService& TimerService::current() noexcept {
   TimerService* s = tls_override;
-  return s != nullptr ? *s : process_default();
+  return s != nullptr ? *s : SchedulerImpl::current_or_default().timers();
 }
 
 TimerService* TimerService::set_thread_override(TimerService* s) noexcept {
@@ -113,33 +103,40 @@ void TimerService::remove_at(std::uint32_t i) noexcept {
   }
 }
 
+void TimerService::update_earliest() noexcept {
+  earliest_.store(heap_.empty() ? kNoDeadline : heap_.front().when, std::memory_order_release);
+  armed_.store(heap_.size(), std::memory_order_relaxed);
+}
+
 void TimerService::arm(TimerEntry* e, std::int64_t when) {
   bool wake = false;
   {
     LockGuard g(mu_);
     heap_.push_back(Slot{when, e});
     ++e->gen;
+    arms_.store(arms_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sift_up(static_cast<std::uint32_t>(heap_.size() - 1), Slot{when, e});
-    armed_.store(heap_.size(), std::memory_order_relaxed);
-    if (!manual_ && when < planned_wake_) {
-      // The driver sleeps past this deadline: wake it, and remember that it will now
-      // wake by `when` so that a burst of arms costs one wake, not one each.
+    update_earliest();
+    if (driver_ != nullptr && when < planned_wake_) {
+      // The driver sleeps past this deadline: tell it, and remember that it will now
+      // wake by `when`, so that a burst of arms costs one wake-up, not one each.
       planned_wake_ = when;
       wake = true;
     }
   }
-  if (wake) {
-    if (!driver_started_.load(std::memory_order_acquire)) start_driver();
-    wake_seq_.fetch_add(1, std::memory_order_release);
-    futex_wake(wake_seq_, 1);
-  }
+  if (wake) driver_->timer_armed(when);
+}
+
+void TimerService::set_planned_wake(std::int64_t when) noexcept {
+  LockGuard g(mu_);
+  planned_wake_ = when;
 }
 
 bool TimerService::disarm(TimerEntry* e) noexcept {
   LockGuard g(mu_);
   if (e->index == TimerEntry::kNotArmed) return false;
   remove_at(e->index);
-  armed_.store(heap_.size(), std::memory_order_relaxed);
+  update_earliest();
   return true;
 }
 
@@ -164,7 +161,7 @@ std::int64_t TimerService::run_due(std::int64_t now) {
       when = heap_.front().when;
       gen = e->gen;
       remove_at(0);
-      armed_.store(heap_.size(), std::memory_order_relaxed);
+      update_earliest();
     }
     dispatch(e, gen, when);
   }
@@ -188,20 +185,5 @@ void TimerService::advance_manual(std::int64_t to) {
 }
 
 std::size_t TimerService::armed() const noexcept { return armed_.load(std::memory_order_relaxed); }
-
-void TimerService::start_driver() {
-  bool expected = false;
-  if (!driver_started_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) return;
-  add_ref();  // the driver thread's
-  std::thread([this] { drive(); }).detach();
-}
-
-void TimerService::drive() noexcept {
-  for (;;) {
-    const std::uint32_t seq = wake_seq_.load(std::memory_order_acquire);
-    const std::int64_t next = run_due(monotonic_ns());
-    futex_wait(wake_seq_, seq, next);
-  }
-}
 
 }  // namespace cogo::detail

@@ -1,8 +1,9 @@
 // after_func(ctx, f), AfterFunc
 //
-// Arranges for f() to run once ctx is done (cancelled or past its deadline). f runs on
-// cogo's executor, never on the stack of the thread that cancels, and cancelling never
-// waits for it. If ctx is already done, f is started at once (on the executor).
+// Arranges for f() to run once ctx is done (cancelled or past its deadline). f runs on a
+// worker of the current (or default) scheduler, never on the stack of the thread that
+// cancels, and cancelling never waits for it. If ctx is already done, f is started at once
+// (on a worker).
 // Registrations are independent: one never replaces another.
 //
 // The returned AfterFunc handle's stop() unregisters f: it returns true if that call

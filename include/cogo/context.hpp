@@ -11,6 +11,8 @@
 // records its cause and the source line that requested it: err(), cause() and describe()
 // print them ("context canceled at src/server.cpp:212").
 //
+// Waiting: from a task, `co_await ctx.done()` or a select case ctx.done(); from a thread,
+//   wait(), wait_for(), wait_until().
 // Thread safety: every member and every function here is safe from any thread at once.
 // Cancellation: a context is done once cancelled or past its deadline; then err() is
 //   non-empty and never changes, is_done() is true and every wait returns.
@@ -39,6 +41,7 @@
 
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/context_node.hpp"
+#include "cogo/detail/done_case.hpp"
 #include "cogo/detail/duration.hpp"
 #include "cogo/detail/value_node.hpp"
 #include "cogo/error.hpp"
@@ -114,6 +117,12 @@ class Context {
     } else {
       return wait_until(clock::now() + std::chrono::ceil<clock::duration>(t - C::now()));
     }
+  }
+
+  // An awaitable and a select case that completes once the context is done, with err().
+  // On a context that can never be done (background, without_cancel) it never completes.
+  [[nodiscard]] detail::DoneCase done(source_location where = source_location::current()) const noexcept {
+    return detail::DoneCase(node_->done_source(), where);
   }
 
   // A std::stop_token whose stop is requested when this context is done. Its callbacks

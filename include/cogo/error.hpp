@@ -22,6 +22,7 @@
 //   if (e.is(std::errc::connection_reset)) retry();
 #pragma once
 
+#include <exception>
 #include <iosfwd>
 #include <stdexcept>
 #include <string>
@@ -35,7 +36,8 @@ namespace cogo {
 enum class errc : int {
   canceled = 1,
   deadline_exceeded = 2,
-  unknown = 3,  // an error described only by its message
+  unknown = 3,    // an error described only by its message
+  exception = 4,  // an exception escaped a task; the Error keeps it (Error::exception())
 };
 
 const std::error_category& error_category() noexcept;
@@ -72,6 +74,10 @@ class Error {
   explicit Error(const char* message, source_location where = source_location::current())
       : Error(std::string_view(message), where) {}
 
+  // An error made from an exception: code errc::exception, the exception's what() as its
+  // message, `where` the site the failing work was started at. The exception is kept.
+  static Error from_exception(std::exception_ptr e, source_location where);
+
   // An error that wraps `cause`. An empty message keeps the code's own text.
   Error(std::error_code code, std::string_view message, Error cause,
         source_location where = source_location::current());
@@ -93,6 +99,8 @@ class Error {
   bool has_site() const noexcept { return where_.line() != 0; }
   // The wrapped error, or an empty Error.
   const Error& cause() const noexcept;
+  // The exception this error was made from, if any (rethrow it with std::rethrow_exception).
+  std::exception_ptr exception() const noexcept;
 
   // True if this error or any error in its cause chain has the code, or is equal to `e`.
   bool is(errc code) const noexcept;

@@ -49,6 +49,9 @@ class ManualClock {
   // Timers and deadlines armed on this clock.
   std::size_t armed_timers() const noexcept;
 
+  // The clock's timer service; for Scheduler. Internal.
+  detail::TimerService& service() const noexcept { return *svc_; }
+
   class Scope {
    public:
     explicit Scope(ManualClock& c) noexcept;

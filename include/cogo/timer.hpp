@@ -12,8 +12,11 @@
 // Ticker delivers a value every period; a value not yet received when the next tick comes
 // is kept and the new tick dropped, so a slow receiver sees fewer ticks, not a backlog.
 //
-// after_func(d, f) runs f on cogo's executor once d has passed; its Timer's stop() returns
+// after_func(d, f) runs f on the scheduler once d has passed; its Timer's stop() returns
 // false once f has been started, and reset() schedules f again.
+//
+// From tasks: co_await t.recv() (also a select case), co_await sleep(d), sleep(ctx, d),
+// and the select case after(d).
 //
 // Every Timer and Ticker stops when destroyed, unless detach()ed; an empty (default-
 // constructed or moved-from) one throws cogo::usage_error from stop(), reset() and the
@@ -37,10 +40,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "cogo/context.hpp"
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/duration.hpp"
+#include "cogo/detail/timer_cases.hpp"
 #include "cogo/detail/timer_state.hpp"
 #include "cogo/error.hpp"
+#include "cogo/task.hpp"
 
 namespace cogo {
 
@@ -73,6 +79,12 @@ class TimerHandle {
     return receive_until(monotonic_ns() + saturating_ns(d), "wait_for");
   }
   std::optional<clock::time_point> try_wait() const;
+
+  // Receiving from a task: an awaitable and a select case giving the time it fired
+  // (Go's <-t.C). Throws usage_error on an empty handle.
+  [[nodiscard]] TimerRecvCase recv(source_location where = source_location::current()) const {
+    return TimerRecvCase(&checked("recv"), where);
+  }
 
   TimerState* state() const noexcept { return s_; }
 
@@ -131,6 +143,34 @@ class [[nodiscard]] Ticker : public detail::TimerHandle {
   Ticker(std::int64_t ns, int);
   void reset_ns(std::int64_t ns);
 };
+
+// A select case that fires once d has passed, counted from when the select starts to
+// wait. It is armed only if the select has to wait, and disarmed when the select
+// completes on another case: a time.After-style timeout in a loop leaves nothing armed.
+template <class Rep, class Period>
+[[nodiscard]] detail::AfterCase after(std::chrono::duration<Rep, Period> d,
+                                      source_location where = source_location::current()) noexcept {
+  return detail::AfterCase(detail::saturating_ns(d), detail::WaitReason::select, where);
+}
+
+// co_await sleep(d): suspends the task for d (no thread blocks).
+template <class Rep, class Period>
+[[nodiscard]] detail::AfterCase sleep(std::chrono::duration<Rep, Period> d,
+                                      source_location where = source_location::current()) noexcept {
+  return detail::AfterCase(detail::saturating_ns(d), detail::WaitReason::sleep, where);
+}
+
+namespace detail {
+Task<Error> sleep_ctx(Context ctx, std::int64_t ns, source_location where);
+}
+
+// co_await sleep(ctx, d): sleeps for d, or less if ctx is done first; returns ctx.err()
+// then, else an empty Error.
+template <class Rep, class Period>
+[[nodiscard]] Task<Error> sleep(const Context& ctx, std::chrono::duration<Rep, Period> d,
+                                source_location where = source_location::current()) {
+  return detail::sleep_ctx(ctx, detail::saturating_ns(d), where);
+}
 
 template <class Rep, class Period, class F>
   requires std::invocable<std::decay_t<F>&>

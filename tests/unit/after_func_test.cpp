@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "cogo/context.hpp"
+#include "cogo/scheduler.hpp"
+#include "cogo/task.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -79,15 +81,22 @@ TEST(AfterFuncTest, OnAContextThatCanNeverBeDoneStopReturnsTrue) {
   EXPECT_FALSE(ran);
 }
 
+cogo::Task<> cancel_in_task(cogo::CancelFunc& cancel) {
+  cancel();
+  co_return;
+}
+
 TEST(AfterFuncTest, AnExceptionInTheCallbackIsReportedNotFatal) {
   auto [ctx, cancel] = cogo::with_cancel(cogo::background());
   auto bad = cogo::after_func(ctx, [] { throw std::runtime_error("callback failed"); });
   cogo::test::Signal after;
   auto good = cogo::after_func(ctx, [=] { after.set(); });
   testing::internal::CaptureStderr();
-  cancel();
+  // Cancelled on the one worker of this scheduler, the callbacks run there, in order.
+  cogo::Scheduler one({.workers = 1});
+  one.block_on(cancel_in_task(cancel));
   ASSERT_TRUE(after.wait_for());
-  // The executor runs callbacks in order: the throwing one has finished.
+  // The throwing callback ran before the one that signalled.
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("callback failed"), std::string::npos) << err;
   EXPECT_NE(err.find("tests/unit/after_func_test.cpp"), std::string::npos) << err;

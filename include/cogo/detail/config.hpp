@@ -60,6 +60,7 @@ class source_location {
 #define COGO_TRY_ACQUIRE(...) COGO_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 #define COGO_REQUIRES(...) COGO_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define COGO_EXCLUDES(...) COGO_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
+#define COGO_RETURN_CAPABILITY(x) COGO_THREAD_ANNOTATION(lock_returned(x))
 #define COGO_NO_THREAD_SAFETY_ANALYSIS COGO_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 #define COGO_LIKELY(x) __builtin_expect(!!(x), 1)

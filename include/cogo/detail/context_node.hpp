@@ -176,6 +176,13 @@ class CancelNode : public Node, private ChildLink {
 
   std::stop_token stop_token();
 
+  // For waits that register while holding the lock (a select holds several at once).
+  Lock& wait_lock() noexcept COGO_RETURN_CAPABILITY(mu_) { return mu_; }
+  bool done_locked() const noexcept COGO_REQUIRES(mu_) {
+    return done_flag_.load(std::memory_order_relaxed);
+  }
+  void push_link_locked(Link* l) noexcept COGO_REQUIRES(mu_) { links_.push_back(l); }
+
   // Links this node under its parent's done source, or marks it done at once when the
   // parent is already done. Call once, right after construction.
   void attach() noexcept;

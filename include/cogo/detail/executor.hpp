@@ -1,5 +1,6 @@
 // Where cogo runs callbacks that must not run on the stack of the thread that triggered
-// them (context after_func callbacks, timer after_func callbacks). Internal.
+// them (context after_func callbacks, timer after_func callbacks): the current
+// scheduler, or the default one. Internal.
 #pragma once
 
 #include "cogo/detail/config.hpp"
@@ -13,11 +14,8 @@ struct Runnable {
   void (*run)(Runnable* self) noexcept = nullptr;
 };
 
-// Runs r->run(r) soon, on cogo's executor, never on the caller's stack.
+// Runs r->run(r) soon on a scheduler worker, never on the caller's stack.
 void post(Runnable* r) noexcept;
-
-// Number of runnables posted and not yet finished; for tests and diagnostics.
-long executor_pending() noexcept;
 
 // Calls fn(arg). An exception escaping it is reported on stderr, naming `what` and the
 // site where the callback was registered, and goes no further: a callback's failure

@@ -21,6 +21,9 @@ void futex_wake(const std::atomic<std::uint32_t>& word, int count) noexcept;
 // CLOCK_MONOTONIC in nanoseconds; the same clock as std::chrono::steady_clock.
 std::int64_t monotonic_ns() noexcept;
 
+// CLOCK_MONOTONIC_COARSE: a quarter of the cost, one clock tick (1-4 ms) of precision.
+std::int64_t monotonic_ns_coarse() noexcept;
+
 // A reading of CLOCK_MONOTONIC that is never earlier than monotonic_ns() would have
 // returned, and at most one clock tick (1-4 ms) later, for a quarter of the cost:
 // CLOCK_MONOTONIC_COARSE plus its resolution.

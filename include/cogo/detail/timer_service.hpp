@@ -1,5 +1,5 @@
-// The timer service: one min-heap of deadlines per clock, driven by one thread (the
-// process default) or by ManualClock::advance. Internal.
+// The timer service: one min-heap of deadlines per clock, driven by a scheduler's workers
+// (steady clock) or by ManualClock::advance. Internal.
 //
 // An entry is embedded in its owner (a deadline context, a Timer), so arming allocates
 // nothing beyond the heap array's amortised growth; the heap holds (when, entry) pairs so
@@ -27,7 +27,7 @@ namespace cogo::detail {
 enum class TimerKind : std::uint8_t {
   deadline,  // DeadlineNode
   timer,     // TimerState (Timer, Ticker, after_func)
-  extension,  // reserved for the scheduler's sleepers and selects
+  after,     // AfterCase (after(d) in a select, sleep(d))
 };
 
 struct TimerEntry {
@@ -42,17 +42,26 @@ struct TimerEntry {
 };
 
 using TimerFireFn = void (*)(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+
+// Whoever runs a steady service's due timers: told when a deadline is armed that is
+// earlier than the one it planned to wake up for.
+class TimerDriver {
+ public:
+  virtual void timer_armed(std::int64_t when) noexcept = 0;
+
+ protected:
+  ~TimerDriver() = default;
+};
 // The fire functions, one per kind; defined by the owners.
 void fire_deadline(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
 void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
-// The scheduler installs the extension kind's function.
-void set_extension_fire(TimerFireFn fn) noexcept;
+void fire_after(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
 
 class TimerService {
  public:
-  // A service on the steady clock (driven by its own thread once started), or on a
-  // manual clock starting at `manual_start_ns`.
-  static TimerService* make_steady();
+  // A service on the steady clock, driven by `driver`, or on a manual clock starting at
+  // `manual_start_ns`.
+  static TimerService* make_steady(TimerDriver* driver);
   static TimerService* make_manual(std::int64_t manual_start_ns);
 
   TimerService(const TimerService&) = delete;
@@ -67,6 +76,8 @@ class TimerService {
   }
 
   bool is_manual() const noexcept { return manual_; }
+  // For a service that lives as long as the process: reference counting becomes a no-op.
+  void make_immortal() noexcept { immortal_ = true; }
   std::int64_t now() const noexcept {
     return manual_ ? manual_now_.load(std::memory_order_acquire) : monotonic_ns();
   }
@@ -91,15 +102,21 @@ class TimerService {
   void advance_manual(std::int64_t to);
 
   std::size_t armed() const noexcept;
+  // Timers armed since the service was made.
+  std::uint64_t arms() const noexcept { return arms_.load(std::memory_order_relaxed); }
+  // The earliest deadline armed, or kNoDeadline; may be stale by the time it is read.
+  std::int64_t earliest() const noexcept { return earliest_.load(std::memory_order_acquire); }
+  // Forgets the wake-up the driver planned (it is about to look at the heap again).
+  void set_planned_wake(std::int64_t when) noexcept;
 
   // The service timers and deadlines created on this thread use: the thread's manual
-  // clock while a ManualClock::Scope is active, else the process default.
+  // clock while a ManualClock::Scope is active, else the current scheduler's (the
+  // default scheduler's outside any).
   static TimerService& current() noexcept;
-  static TimerService& process_default() noexcept;
   static TimerService* set_thread_override(TimerService* s) noexcept;
 
  private:
-  explicit TimerService(bool manual, std::int64_t start_ns);
+  TimerService(bool manual, std::int64_t start_ns, TimerDriver* driver);
   ~TimerService();
 
   struct Slot {
@@ -111,19 +128,19 @@ class TimerService {
   void sift_up(std::uint32_t i, Slot s) noexcept;
   void sift_down(std::uint32_t i, Slot s) noexcept;
   void remove_at(std::uint32_t i) noexcept;
-  void start_driver();
-  void drive() noexcept;
+  void update_earliest() noexcept COGO_REQUIRES(mu_);
 
   RefCount refs_{1};
   const bool manual_;
   bool immortal_ = false;
+  TimerDriver* driver_;
   std::atomic<std::int64_t> manual_now_{0};
   mutable Lock mu_;
   std::vector<Slot> heap_ COGO_GUARDED_BY(mu_);
   std::int64_t planned_wake_ COGO_GUARDED_BY(mu_) = kNoDeadline;
-  std::atomic<std::uint32_t> wake_seq_{0};
+  std::atomic<std::int64_t> earliest_{kNoDeadline};
   std::atomic<std::size_t> armed_{0};
-  std::atomic<bool> driver_started_{false};
+  std::atomic<std::uint64_t> arms_{0};
 };
 
 }  // namespace cogo::detail

@@ -21,9 +21,11 @@ namespace cogo::detail {
 
 // A party waiting to receive a timer's value.
 struct TimerReceiver : ListNode {
-  // Called once with no lock held, after the receiver has left the list and `value`
-  // has been set.
-  void (*notify)(TimerReceiver* self) noexcept = nullptr;
+  // Under the timer's lock, after the receiver left the list: whether it takes the value.
+  // A select decided by another case refuses, and the value goes to the next receiver.
+  bool (*claim)(TimerReceiver* self) noexcept = nullptr;
+  // With no lock held, for a receiver that took the value (now in `value`).
+  void (*wake)(TimerReceiver* self) noexcept = nullptr;
   std::int64_t value = 0;
 };
 
@@ -64,8 +66,14 @@ class TimerState : public TimerEntry, public Pooled {
   // Lists `r` to receive the next value unless one is waiting: then returns false and
   // sets r->value.
   bool add_receiver(TimerReceiver* r) noexcept;
-  // Unlists `r`; false if a fire has taken it (its notify is running or about to run).
+  // Unlists `r`; false if a fire has taken it (its wake is running or about to run).
   bool remove_receiver(TimerReceiver* r) noexcept;
+
+  // For a select, which holds this lock while it polls and registers.
+  Lock& wait_lock() noexcept COGO_RETURN_CAPABILITY(mu_) { return mu_; }
+  bool try_receive_locked(std::int64_t& value) noexcept COGO_REQUIRES(mu_);
+  void add_receiver_locked(TimerReceiver* r) noexcept COGO_REQUIRES(mu_) { receivers_.push_back(r); }
+  void remove_receiver_locked(TimerReceiver* r) noexcept COGO_REQUIRES(mu_) { receivers_.remove(r); }
   // Blocks the calling thread for a value until the CLOCK_MONOTONIC deadline.
   bool receive(std::int64_t& value, std::int64_t deadline_ns) noexcept;
 
@@ -85,7 +93,7 @@ class TimerState : public TimerEntry, public Pooled {
   // caller's reference went with it.
   bool start_func() noexcept COGO_REQUIRES(mu_);
   // The timer is due at `when` (now is `now`): deliver its value or start its callback,
-  // re-arm a ticker. Returns the receiver to notify once unlocked, if any. Sets
+  // re-arm a ticker. Returns the receiver to wake once unlocked, if any. Sets
   // `keeps_ref` when a re-arm or a callback run now holds the reference the fire held.
   TimerReceiver* expire_locked(std::int64_t when, std::int64_t now, bool& keeps_ref) noexcept
       COGO_REQUIRES(mu_);

@@ -1,0 +1,158 @@
+// Chan<T>
+//
+// A typed conduit between tasks and threads, buffered or not, that can be closed.
+// make_chan<T>(capacity) makes one; capacity 0 is unbuffered (a rendezvous). A default-
+// constructed Chan is Go's nil channel: operations on it never complete.
+//
+//   co_await ch.send(v)  -> true once a receiver (or the buffer) has the value; false if
+//                           the channel is closed, or closes while the sender waits. A
+//                           send that fails leaves v untouched (an lvalue is copied, an
+//                           rvalue such as std::move(v) moved, only when the send happens).
+//   co_await ch.recv()   -> the next value; empty once the channel is closed and drained.
+//   try_send / try_recv  -> the same without waiting.
+//   close()              -> false if already closed. Buffered values stay receivable.
+// `for v := range ch` is `while (auto v = co_await ch.recv())`. ch.send(v) and ch.recv()
+// are also select cases (select.hpp). From a thread, use cogo::sync_wait(ch.recv()).
+//
+// Thread safety: every member is safe from any thread and any task at once.
+// Cancellation: not cancellation-aware; select on ctx.done() to give up.
+// Memory ordering: a send happens-before the receive that takes its value.
+// Lifetime: a handle shares the channel; the last handle frees it (and any buffered
+//   values). A handle must outlive the operations started through it.
+// Complexity: O(1) per operation; select is O(cases).
+// Requires: T's move constructor does not throw (values move under the channel's lock).
+// Example:
+//   auto ch = cogo::make_chan<int>(16);
+//   while (auto v = co_await ch.recv()) use(*v);
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "cogo/detail/chan_state.hpp"
+#include "cogo/detail/config.hpp"
+#include "cogo/detail/select_core.hpp"
+
+namespace cogo {
+
+template <class T>
+class Chan {
+ public:
+  using value_type = T;
+
+  // The nil channel.
+  Chan() noexcept = default;
+  Chan(const Chan& o) noexcept : s_(o.s_) {
+    if (s_ != nullptr) s_->add_ref();
+  }
+  Chan(Chan&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Chan& operator=(Chan o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Chan() {
+    if (s_ != nullptr) s_->release();
+  }
+
+  // An awaitable and a select case; the value must outlive the operation (it does in
+  // `co_await ch.send(v)` and in a select).
+  [[nodiscard]] detail::SendCase<T> send(const T& v,
+                                         source_location where = source_location::current()) const noexcept
+    requires std::is_copy_constructible_v<T>
+  {
+    return detail::SendCase<T>(s_, const_cast<T*>(std::addressof(v)), true, where);
+  }
+  [[nodiscard]] detail::SendCase<T> send(T&& v,
+                                         source_location where = source_location::current()) const noexcept {
+    return detail::SendCase<T>(s_, std::addressof(v), false, where);
+  }
+  [[nodiscard]] detail::RecvCase<T> recv(source_location where = source_location::current()) const noexcept {
+    return detail::RecvCase<T>(s_, where);
+  }
+
+  // Sends without waiting: true if a receiver or the buffer took the value. False if it
+  // would have to wait or the channel is closed; the value is then left as it was.
+  bool try_send(const T& v) const noexcept
+    requires std::is_copy_constructible_v<T>
+  {
+    return try_send_ptr(const_cast<T*>(std::addressof(v)), true);
+  }
+  bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v), false); }
+
+  // Receives without waiting: a value if one is ready. Empty if none is ready or the
+  // channel is closed and drained; closed() tells those apart once it is closed.
+  std::optional<T> try_recv() const noexcept {
+    std::optional<T> out;
+    if (s_ == nullptr) return out;
+    detail::ChanWaiter* wake = nullptr;
+    {
+      detail::LockGuard g(s_->mu_);
+      s_->try_recv_locked(out, wake);
+    }
+    if (wake != nullptr) wake->ws->wake();
+    return out;
+  }
+
+  // Closes the channel: blocked receivers get "closed", blocked senders false. Returns
+  // false if it was closed already (Go panics) or is nil.
+  bool close() const noexcept {
+    if (s_ == nullptr) return false;
+    detail::List woken;
+    bool closed;
+    {
+      detail::LockGuard g(s_->mu_);
+      closed = s_->close_locked(woken);
+    }
+    detail::wake_all(woken);
+    return closed;
+  }
+
+  std::size_t size() const noexcept { return s_ != nullptr ? s_->size() : 0; }
+  std::size_t capacity() const noexcept { return s_ != nullptr ? s_->capacity() : 0; }
+  bool closed() const noexcept { return s_ != nullptr && s_->closed(); }
+  bool is_nil() const noexcept { return s_ == nullptr; }
+
+  friend bool operator==(const Chan& a, const Chan& b) noexcept { return a.s_ == b.s_; }
+
+  template <class U>
+  friend Chan<U> make_chan(std::size_t capacity);
+
+ private:
+  explicit Chan(detail::ChanState<T>* s) noexcept : s_(s) {}
+
+  bool try_send_ptr(T* v, bool copy) const noexcept {
+    if (s_ == nullptr) return false;
+    bool result = false;
+    bool done;
+    detail::ChanWaiter* wake = nullptr;
+    {
+      detail::LockGuard g(s_->mu_);
+      done = s_->try_send_locked(v, copy, result, wake);
+    }
+    if (wake != nullptr) wake->ws->wake();
+    return done && result;
+  }
+
+  detail::ChanState<T>* s_ = nullptr;
+};
+
+// A channel with room for `capacity` values; 0 makes it unbuffered.
+template <class T>
+Chan<T> make_chan(std::size_t capacity = 0) {
+  return Chan<T>(detail::ChanState<T>::make(capacity));
+}
+
+namespace detail {
+template <class T>
+auto RecvCase<T>::operator co_await() && noexcept {
+  return SingleAwaiter<RecvCase<T>>(std::move(*this));
+}
+template <class T>
+auto SendCase<T>::operator co_await() && noexcept {
+  return SingleAwaiter<SendCase<T>>(std::move(*this));
+}
+}  // namespace detail
+
+}  // namespace cogo

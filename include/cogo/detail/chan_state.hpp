@@ -1,0 +1,279 @@
+// The state behind Chan<T>, and its receive and send cases. Internal.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "cogo/detail/list.hpp"
+#include "cogo/detail/lock.hpp"
+#include "cogo/detail/ref.hpp"
+#include "cogo/detail/runtime.hpp"
+#include "cogo/detail/wait_list.hpp"
+
+namespace cogo::detail {
+
+// A party blocked on a channel (Go's sudog). Lives in the waiting frame.
+struct ChanWaiter : ListWaiter {
+  void* slot = nullptr;  // receive: std::optional<T>* to fill; send: the value to take
+  bool copy = false;     // send: copy from slot instead of moving
+  bool ok = false;       // set by the counterpart: true once a value moved, false: closed
+};
+
+// The part of a channel that does not depend on T.
+class ChanCore {
+ public:
+  void add_ref() noexcept { refs_.add(); }
+
+  static ChanWaiter* dequeue(List& q) noexcept { return dequeue_claimable<ChanWaiter>(q); }
+
+  std::size_t size() const noexcept {
+    LockGuard g(mu_);
+    return count_;
+  }
+  std::size_t capacity() const noexcept { return cap_; }
+  bool closed() const noexcept {
+    LockGuard g(mu_);
+    return closed_;
+  }
+
+  mutable Lock mu_;
+  RefCount refs_{1};
+  const std::size_t cap_;
+  std::size_t head_ COGO_GUARDED_BY(mu_) = 0;
+  std::size_t count_ COGO_GUARDED_BY(mu_) = 0;
+  bool closed_ COGO_GUARDED_BY(mu_) = false;
+  List recvq_ COGO_GUARDED_BY(mu_);
+  List sendq_ COGO_GUARDED_BY(mu_);
+
+ protected:
+  explicit ChanCore(std::size_t cap) noexcept : cap_(cap) {}
+  ~ChanCore() = default;
+};
+
+template <class T>
+class ChanState final : public ChanCore {
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "Chan<T> moves values while holding its lock: T's move must not throw");
+
+ public:
+  static ChanState* make(std::size_t cap) {
+    void* mem = ::operator new(sizeof(ChanState) + cap * sizeof(T), std::align_val_t(alignof(ChanState)));
+    return ::new (mem) ChanState(cap);
+  }
+
+  void release() noexcept {
+    if (refs_.drop()) {
+      this->~ChanState();
+      ::operator delete(this, std::align_val_t(alignof(ChanState)));
+    }
+  }
+
+  // Receive, under the lock: a value from the buffer (refilled from a blocked sender), or
+  // straight from a blocked sender, or "closed". False if it would block. `wake` gets a
+  // sender to wake once unlocked.
+  bool try_recv_locked(std::optional<T>& out, ChanWaiter*& wake) noexcept {
+    if (count_ > 0) {
+      T* s = slot(head_);
+      out.emplace(std::move(*s));
+      s->~T();
+      head_ = (head_ + 1) % cap_;
+      --count_;
+      if (ChanWaiter* w = dequeue(sendq_)) {
+        take_from(w, slot((head_ + count_) % cap_));
+        ++count_;
+        wake = w;
+      }
+      return true;
+    }
+    if (ChanWaiter* w = dequeue(sendq_)) {
+      take_into(w, out);
+      w->ok = true;
+      wake = w;
+      return true;
+    }
+    if (closed_) {
+      out.reset();
+      return true;
+    }
+    return false;
+  }
+
+  // Send, under the lock: hand the value to a blocked receiver, or buffer it. `result`
+  // is false on a closed channel (the value is left where it was). False if it would
+  // block. `wake` gets a receiver to wake once unlocked.
+  bool try_send_locked(T* src, bool copy, bool& result, ChanWaiter*& wake) noexcept {
+    if (closed_) {
+      result = false;
+      return true;
+    }
+    if (ChanWaiter* w = dequeue(recvq_)) {
+      auto* dst = static_cast<std::optional<T>*>(w->slot);
+      emplace_into(*dst, src, copy);
+      w->ok = true;
+      wake = w;
+      result = true;
+      return true;
+    }
+    if (count_ < cap_) {
+      construct(slot((head_ + count_) % cap_), src, copy);
+      ++count_;
+      result = true;
+      return true;
+    }
+    return false;
+  }
+
+  // Closes; collects every blocked party into `woken` (they see "closed"). False if it
+  // was closed already.
+  bool close_locked(List& woken) noexcept {
+    if (closed_) return false;
+    closed_ = true;
+    while (ChanWaiter* w = dequeue(recvq_)) {
+      static_cast<std::optional<T>*>(w->slot)->reset();
+      w->ok = false;
+      woken.push_back(w);
+    }
+    while (ChanWaiter* w = dequeue(sendq_)) {
+      w->ok = false;
+      woken.push_back(w);
+    }
+    return true;
+  }
+
+ private:
+  explicit ChanState(std::size_t cap) noexcept : ChanCore(cap) {}
+  ~ChanState() {
+    for (std::size_t i = 0; i < count_; ++i) slot((head_ + i) % cap_)->~T();
+  }
+
+  T* slot(std::size_t i) noexcept {
+    return std::launder(reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(this + 1)) + i);
+  }
+  // Builds a T at `dst` from the sender's value: a copy for an lvalue sent, else a move.
+  // Only copyable types can be sent as lvalues (Chan::send enforces it).
+  static void construct(T* dst, T* src, bool copy) noexcept {
+    if constexpr (std::is_copy_constructible_v<T>) {
+      if (copy) {
+        ::new (static_cast<void*>(dst)) T(*src);
+        return;
+      }
+    }
+    ::new (static_cast<void*>(dst)) T(std::move(*src));
+  }
+  static void emplace_into(std::optional<T>& out, T* src, bool copy) noexcept {
+    if constexpr (std::is_copy_constructible_v<T>) {
+      if (copy) {
+        out.emplace(*src);
+        return;
+      }
+    }
+    out.emplace(std::move(*src));
+  }
+  static void take_into(ChanWaiter* w, std::optional<T>& out) noexcept {
+    emplace_into(out, static_cast<T*>(w->slot), w->copy);
+  }
+  static void take_from(ChanWaiter* w, T* dst) noexcept {
+    construct(dst, static_cast<T*>(w->slot), w->copy);
+    w->ok = true;
+  }
+};
+
+// ch.recv() as a case.
+template <class T>
+class RecvCase {
+ public:
+  using result_type = std::optional<T>;
+
+  RecvCase(ChanState<T>* ch, source_location site) noexcept : ch_(ch), site_(site) {}
+  RecvCase(RecvCase&& o) noexcept : ch_(o.ch_), site_(o.site_) {}
+
+  Lock* lock() noexcept { return ch_ != nullptr ? &ch_->mu_ : nullptr; }
+  bool poll(WaitState&, int) noexcept {
+    return ch_ != nullptr && ch_->try_recv_locked(result_, wake_);
+  }
+  void enqueue(WaitState& ws, int index) noexcept {
+    if (ch_ == nullptr) return;  // a nil channel never fires
+    waiter_.ws = &ws;
+    waiter_.index = index;
+    waiter_.slot = &result_;
+    ch_->recvq_.push_back(&waiter_);
+  }
+  void dequeue() noexcept {
+    if (waiter_.linked()) List::remove(&waiter_);
+  }
+  void settle() noexcept {}
+  void after_unlock() noexcept {
+    if (wake_ != nullptr) wake_->ws->wake();
+  }
+  result_type result() noexcept { return std::move(result_); }
+  WaitReason reason() const noexcept {
+    return ch_ != nullptr ? WaitReason::chan_receive : WaitReason::chan_receive_nil;
+  }
+  const source_location& site() const noexcept { return site_; }
+
+  auto operator co_await() && noexcept;
+
+ private:
+  ChanState<T>* ch_;
+  source_location site_;
+  std::optional<T> result_;
+  ChanWaiter waiter_;
+  ChanWaiter* wake_ = nullptr;
+};
+
+// ch.send(v) as a case. It refers to the caller's value and moves (or copies) it only if
+// the send happens: a send that fails leaves the value where it was.
+template <class T>
+class SendCase {
+ public:
+  using result_type = bool;
+
+  SendCase(ChanState<T>* ch, T* src, bool copy, source_location site) noexcept
+      : ch_(ch), src_(src), copy_(copy), site_(site) {}
+  SendCase(SendCase&& o) noexcept : ch_(o.ch_), src_(o.src_), copy_(o.copy_), site_(o.site_) {}
+
+  Lock* lock() noexcept { return ch_ != nullptr ? &ch_->mu_ : nullptr; }
+  bool poll(WaitState&, int) noexcept {
+    return ch_ != nullptr && ch_->try_send_locked(src_, copy_, result_, wake_);
+  }
+  void enqueue(WaitState& ws, int index) noexcept {
+    polled_ = false;
+    if (ch_ == nullptr) return;
+    waiter_.ws = &ws;
+    waiter_.index = index;
+    waiter_.slot = src_;
+    waiter_.copy = copy_;
+    ch_->sendq_.push_back(&waiter_);
+  }
+  void dequeue() noexcept {
+    if (waiter_.linked()) List::remove(&waiter_);
+  }
+  void settle() noexcept {}
+  void after_unlock() noexcept {
+    if (wake_ != nullptr) wake_->ws->wake();
+  }
+  // Polled: the outcome of the poll; woken: whether a receiver took the value.
+  result_type result() noexcept { return polled_ ? result_ : waiter_.ok; }
+  WaitReason reason() const noexcept {
+    return ch_ != nullptr ? WaitReason::chan_send : WaitReason::chan_send_nil;
+  }
+  const source_location& site() const noexcept { return site_; }
+
+  auto operator co_await() && noexcept;
+
+ private:
+  ChanState<T>* ch_;
+  T* src_;
+  bool copy_;
+  source_location site_;
+  bool result_ = false;
+  bool polled_ = true;
+  ChanWaiter waiter_;
+  ChanWaiter* wake_ = nullptr;
+};
+
+}  // namespace cogo::detail

@@ -1,0 +1,156 @@
+// The runtime's core types shared by tasks, the scheduler and every awaitable. Internal.
+//
+// A suspended coroutine records where it must resume: a ResumeTarget, which is its
+// scheduler when it runs on a worker, or the thread driving a sync_wait. Whoever wakes it
+// calls target->resume_later(handle). Awaiting code never resumes a coroutine directly on
+// the waker's stack.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "cogo/detail/config.hpp"
+#include "cogo/detail/list.hpp"
+#include "cogo/detail/pool.hpp"
+
+namespace cogo::detail {
+
+class ResumeTarget {
+ public:
+  // Arranges for h.resume() to run soon, never on the caller's stack. Thread-safe.
+  virtual void resume_later(std::coroutine_handle<> h) noexcept = 0;
+
+ protected:
+  ~ResumeTarget() = default;
+};
+
+// Why a task waits, in Go's words where Go has one.
+enum class WaitReason : std::uint8_t {
+  none,
+  chan_receive,
+  chan_send,
+  chan_receive_nil,
+  chan_send_nil,
+  select,
+  select_no_cases,
+  sleep,
+  sync_mutex_lock,
+  semacquire,
+  context_done,
+  timer_receive,
+  task_await,
+  sync_event,
+  sync_once,
+};
+const char* wait_reason_text(WaitReason r) noexcept;
+
+struct TaskRecord;
+
+// The per-thread runtime state.
+struct ThreadState {
+  ResumeTarget* target = nullptr;     // where coroutines suspended on this thread resume
+  TaskRecord* task = nullptr;         // the task running on this thread, if any
+  void* worker = nullptr;             // the scheduler worker this thread is, if any
+  // The trampoline (see resume_loop): the frame to resume next, and a root task that
+  // finished and waits for the loop to free it.
+  void* next = nullptr;
+  void* finished = nullptr;           // PromiseBase*
+  bool in_loop = false;
+};
+extern thread_local constinit ThreadState tls_runtime;
+
+// Resumes h, then every coroutine that the resumed ones hand over, one after another at
+// constant stack depth, and frees root tasks once their frames are off the stack.
+//
+// Coroutines transfer control to each other (a task starting a child, a child returning
+// to its parent) through this loop instead of by symmetric transfer: g++ 12 emits
+// symmetric transfer as a tail call only in optimised, unsanitised builds, and otherwise
+// the stack grows with every co_await and a finished frame is returned into.
+void resume_loop(std::coroutine_handle<> h) noexcept;
+
+// Transfers control to `to` from an await_suspend: through the loop when one is running
+// on this thread, else by symmetric transfer.
+inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> to) noexcept {
+  if (tls_runtime.in_loop) {
+    tls_runtime.next = to.address();
+    return std::noop_coroutine();
+  }
+  return to;
+}
+
+// Where a coroutine suspending on this thread will resume: the thread's target, or the
+// default scheduler.
+ResumeTarget& resume_target_here() noexcept;
+
+// A task started by go(): its identity and what it is doing. Lives in the root frame's
+// promise; nested frames point at their root's record.
+struct TaskRecord {
+  ListNode registry_link;                 // in its scheduler's registry
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;
+  std::string name;
+  source_location start_site;
+  void* scheduler = nullptr;              // the SchedulerImpl it runs on
+  void* registry_shard = nullptr;         // which registry list holds it
+  // What it is waiting on; written by the task's own thread when it suspends.
+  std::atomic<std::uint8_t> state{0};     // TaskState
+  std::atomic<std::uint8_t> wait_reason{0};
+  source_location wait_site;
+  std::int64_t wait_since = 0;            // a timestamp (see clock_stamp)
+  void* innermost = nullptr;              // PromiseBase* of the frame that suspended
+};
+
+enum class TaskState : std::uint8_t { runnable = 0, running = 1, waiting = 2 };
+
+// Marks the current task (if any) waiting for `reason` at `site`; `frame` is the
+// awaiting frame's promise when it is a cogo Task, else null.
+void note_wait(WaitReason reason, const source_location& site, void* frame) noexcept;
+// Marks the current task running again (called when a wait ends on this thread).
+inline void note_running(TaskRecord* t) noexcept {
+  tls_runtime.task = t;
+  if (t != nullptr) t->state.store(static_cast<std::uint8_t>(TaskState::running), std::memory_order_relaxed);
+}
+
+// The decision of one wait: which of its cases completed. Lives in the awaiting frame.
+// A party that can complete case i claims the wait with try_claim(i); only the winner
+// transfers a value and wakes the coroutine, so a select never loses a value.
+struct WaitState {
+  static constexpr int kOpen = -1;
+
+  std::coroutine_handle<> handle;
+  ResumeTarget* target = nullptr;
+  TaskRecord* task = nullptr;
+  std::atomic<int> winner{kOpen};
+  bool single = false;  // one case only: nobody else can claim, skip the CAS
+
+  bool try_claim(int index) noexcept {
+    if (single) {
+      winner.store(index, std::memory_order_relaxed);
+      return true;
+    }
+    int expected = kOpen;
+    return winner.compare_exchange_strong(expected, index, std::memory_order_acq_rel,
+                                          std::memory_order_acquire);
+  }
+  // A claim may come while the awaiter is still registering its cases (a timer that
+  // fires at once, a case whose lock is not held). The waker then leaves the resumption
+  // to the awaiter, which sees it in park() and does not suspend: nobody touches a frame
+  // that another thread may already be resuming.
+  void wake() noexcept {
+    if (phase.exchange(kWoken, std::memory_order_acq_rel) == kParked) target->resume_later(handle);
+  }
+  // The last step of await_suspend, after which the awaiter touches nothing in its frame.
+  // Returns false if a waker came during registration: resume at once.
+  bool park() noexcept { return phase.exchange(kParked, std::memory_order_acq_rel) != kWoken; }
+
+ private:
+  static constexpr std::uint8_t kRegistering = 0;
+  static constexpr std::uint8_t kParked = 1;
+  static constexpr std::uint8_t kWoken = 2;
+  std::atomic<std::uint8_t> phase{kRegistering};
+};
+
+}  // namespace cogo::detail

@@ -1,0 +1,148 @@
+// Task bookkeeping, spawning, yield, and where callbacks run.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "cogo/detail/executor.hpp"
+#include "cogo/detail/format.hpp"
+#include "cogo/detail/futex.hpp"
+#include "cogo/detail/promise.hpp"
+#include "cogo/detail/runtime.hpp"
+#include "cogo/detail/scheduler_impl.hpp"
+#include "cogo/detail/select_core.hpp"
+#include "cogo/scheduler.hpp"
+#include "cogo/task.hpp"
+
+namespace cogo {
+namespace detail {
+
+thread_local constinit ThreadState tls_runtime{};
+
+const char* wait_reason_text(WaitReason r) noexcept {
+  switch (r) {
+    case WaitReason::none:
+      return "running";
+    case WaitReason::chan_receive:
+      return "chan receive";
+    case WaitReason::chan_send:
+      return "chan send";
+    case WaitReason::chan_receive_nil:
+      return "chan receive (nil chan)";
+    case WaitReason::chan_send_nil:
+      return "chan send (nil chan)";
+    case WaitReason::select:
+      return "select";
+    case WaitReason::select_no_cases:
+      return "select (no cases)";
+    case WaitReason::sleep:
+      return "sleep";
+    case WaitReason::sync_mutex_lock:
+      return "sync.Mutex.Lock";
+    case WaitReason::semacquire:
+      return "semacquire";
+    case WaitReason::context_done:
+      return "context done";
+    case WaitReason::timer_receive:
+      return "timer receive";
+    case WaitReason::task_await:
+      return "task await";
+    case WaitReason::sync_event:
+      return "event wait";
+    case WaitReason::sync_once:
+      return "sync.Once.Do";
+  }
+  return "unknown";
+}
+
+ResumeTarget& resume_target_here() noexcept {
+  if (ResumeTarget* t = tls_runtime.target) return *t;
+  return SchedulerImpl::current_or_default();
+}
+
+void note_wait(WaitReason reason, const source_location& site, void* frame) noexcept {
+  TaskRecord* t = tls_runtime.task;
+  if (t == nullptr) return;
+  t->wait_reason.store(static_cast<std::uint8_t>(reason), std::memory_order_relaxed);
+  t->wait_site = site;
+  t->wait_since = monotonic_ns_coarse();
+  t->innermost = frame;
+  t->state.store(static_cast<std::uint8_t>(TaskState::waiting), std::memory_order_release);
+}
+
+void resume_loop(std::coroutine_handle<> h) noexcept {
+  ThreadState& ts = tls_runtime;
+  const bool outer = !ts.in_loop;
+  ts.in_loop = true;
+  for (;;) {
+    h.resume();
+    if (ts.finished != nullptr) {
+      finish_root(*static_cast<PromiseBase*>(std::exchange(ts.finished, nullptr)));
+    }
+    if (ts.next == nullptr) break;
+    h = std::coroutine_handle<>::from_address(std::exchange(ts.next, nullptr));
+  }
+  if (outer) ts.in_loop = false;
+}
+
+void finish_root(PromiseBase& p) noexcept {
+  TaskRecord* r = p.record_;
+  std::coroutine_handle<> h = p.self_;
+  if (p.exception_) {
+    std::string what = "an exception";
+    try {
+      std::rethrow_exception(p.exception_);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "a non-exception";
+    }
+    std::string site;
+    append_site(site, r->start_site);
+    std::fprintf(stderr, "cogo: task %llu \"%s\" started at %s ended with an exception: %s\n",
+                 static_cast<unsigned long long>(r->id), r->name.c_str(), site.c_str(),
+                 what.c_str());
+  }
+  h.destroy();
+  tls_runtime.task = nullptr;
+  static_cast<SchedulerImpl*>(r->scheduler)->finish(r);
+}
+
+void spawn(void* sched, PromiseBase& p, std::coroutine_handle<> h, std::string name,
+           const source_location& site) {
+  SchedulerImpl& s = sched != nullptr ? *static_cast<SchedulerImpl*>(sched)
+                                      : SchedulerImpl::current_or_default();
+  s.spawn(p, h, std::move(name), site);
+}
+
+void post(Runnable* r) noexcept { SchedulerImpl::current_or_default().post(r); }
+
+std::uint32_t select_random() noexcept {
+  // xorshift32 per thread, seeded from the thread's stack address and the clock.
+  thread_local std::uint32_t state = [] {
+    int local = 0;
+    auto seed = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(&local) >> 4) ^
+                static_cast<std::uint32_t>(monotonic_ns());
+    return seed != 0 ? seed : 0x9E3779B9u;
+  }();
+  std::uint32_t x = state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  state = x;
+  return x;
+}
+
+}  // namespace detail
+
+void yield::await_suspend(std::coroutine_handle<> h) const noexcept {
+  const_cast<yield*>(this)->task_ = detail::tls_runtime.task;
+  if (detail::SchedulerImpl* s = detail::SchedulerImpl::current()) {
+    s->requeue(h);
+  } else {
+    detail::resume_target_here().resume_later(h);
+  }
+}
+
+void yield::await_resume() const noexcept { detail::note_running(task_); }
+
+}  // namespace cogo

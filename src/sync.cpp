@@ -1,0 +1,96 @@
+#include "cogo/sync.hpp"
+
+namespace cogo {
+
+void WaitGroup::add(std::int64_t delta) {
+  std::int64_t c = count_.load(std::memory_order_relaxed);
+  do {
+    if (c + delta < 0) {
+      throw usage_error("cogo: WaitGroup counter would go negative (" + std::to_string(c) + " + " +
+                        std::to_string(delta) + "); more done() than add()");
+    }
+  } while (!count_.compare_exchange_weak(c, c + delta, std::memory_order_acq_rel,
+                                         std::memory_order_relaxed));
+  if (c + delta != 0 || delta == 0) return;
+  // Reached zero: release every waiter.
+  detail::List woken;
+  {
+    detail::LockGuard g(mu_);
+    while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
+  }
+  detail::wake_all(woken);
+}
+
+bool Mutex::try_lock() noexcept {
+  detail::LockGuard g(mu_);
+  return try_take_locked();
+}
+
+void Mutex::unlock() {
+  detail::ListWaiter* next = nullptr;
+  {
+    detail::LockGuard g(mu_);
+    if (!locked_) throw usage_error("cogo: Mutex::unlock of an unlocked Mutex");
+    next = detail::dequeue_claimable(waiters_);
+    if (next == nullptr) locked_ = false;  // else ownership passes straight to `next`
+  }
+  if (next != nullptr) next->ws->wake();
+}
+
+bool Semaphore::try_acquire() noexcept {
+  detail::LockGuard g(mu_);
+  return try_take_locked();
+}
+
+void Semaphore::release(std::size_t permits) noexcept {
+  detail::List woken;
+  {
+    detail::LockGuard g(mu_);
+    for (; permits > 0; --permits) {
+      if (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) {
+        woken.push_back(w);  // the permit goes straight to the waiter
+      } else {
+        count_ += permits;
+        break;
+      }
+    }
+  }
+  detail::wake_all(woken);
+}
+
+std::size_t Semaphore::available() const noexcept {
+  detail::LockGuard g(mu_);
+  return count_;
+}
+
+void Event::set() noexcept {
+  detail::List woken;
+  {
+    detail::LockGuard g(mu_);
+    set_ = true;
+    while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
+  }
+  detail::wake_all(woken);
+}
+
+void Event::reset() noexcept {
+  detail::LockGuard g(mu_);
+  set_ = false;
+}
+
+bool Event::is_set() const noexcept {
+  detail::LockGuard g(mu_);
+  return set_;
+}
+
+void Once::finish() noexcept {
+  detail::List woken;
+  {
+    detail::LockGuard g(mu_);
+    state_.store(kDone, std::memory_order_release);
+    while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
+  }
+  detail::wake_all(woken);
+}
+
+}  // namespace cogo

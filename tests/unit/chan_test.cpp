@@ -1,0 +1,142 @@
+#include "cogo/chan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cogo/select.hpp"
+#include "cogo/sync.hpp"
+#include "support/runtime_fixture.hpp"
+
+namespace {
+
+using cogo::Chan;
+using cogo::Task;
+using cogo::detail::WaitReason;
+
+class ChanTest : public cogo::test::RuntimeTest {};
+
+Task<> send_n(Chan<int> ch, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!co_await ch.send(i)) co_return;
+  }
+}
+
+Task<std::vector<int>> drain(Chan<int> ch) {
+  std::vector<int> got;
+  while (auto v = co_await ch.recv()) got.push_back(*v);
+  co_return got;
+}
+
+TEST_P(ChanTest, UnbufferedSendMeetsItsReceiver) {
+  auto ch = cogo::make_chan<int>();
+  EXPECT_EQ(ch.capacity(), 0u);
+  sched().go(send_n(ch, 100));
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(run(ch.recv()), i);
+}
+
+TEST_P(ChanTest, BufferedValuesComeOutInOrder) {
+  auto ch = cogo::make_chan<int>(8);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(ch.try_send(i));
+  EXPECT_FALSE(ch.try_send(8));  // full
+  EXPECT_EQ(ch.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ch.try_recv(), i);
+  EXPECT_FALSE(ch.try_recv());
+}
+
+TEST_P(ChanTest, RecvDrainsTheBufferBeforeReportingClosed) {
+  auto ch = cogo::make_chan<int>(3);
+  ch.try_send(1);
+  ch.try_send(2);
+  EXPECT_TRUE(ch.close());
+  EXPECT_FALSE(ch.close());  // Go panics; cogo says so
+  EXPECT_TRUE(ch.closed());
+  EXPECT_EQ(run(drain(ch)), (std::vector<int>{1, 2}));
+  EXPECT_FALSE(run(ch.recv()));
+}
+
+TEST_P(ChanTest, SendOnAClosedChannelReturnsFalseAndKeepsTheValue) {
+  auto ch = cogo::make_chan<std::unique_ptr<int>>(1);
+  ch.close();
+  auto value = std::make_unique<int>(5);
+  EXPECT_FALSE(run(ch.send(std::move(value))));
+  ASSERT_TRUE(value) << "a failed send must not consume the value";
+  EXPECT_EQ(*value, 5);
+  EXPECT_FALSE(ch.try_send(std::move(value)));
+  EXPECT_TRUE(value);
+}
+
+TEST_P(ChanTest, CloseWakesBlockedSendersWithFalse) {
+  auto ch = cogo::make_chan<int>();
+  auto results = cogo::make_chan<bool>(3);
+  for (int i = 0; i < 3; ++i) {
+    sched().go([](Chan<int> c, Chan<bool> out) -> Task<> {
+      co_await out.send(co_await c.send(1));
+    }(ch, results));
+  }
+  ASSERT_TRUE(until_waiting(3, WaitReason::chan_send));
+  ch.close();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(run(results.recv()), false);
+}
+
+TEST_P(ChanTest, CloseWakesBlockedReceiversEmpty) {
+  auto ch = cogo::make_chan<int>(2);
+  auto results = cogo::make_chan<bool>(3);
+  for (int i = 0; i < 3; ++i) {
+    sched().go([](Chan<int> c, Chan<bool> out) -> Task<> {
+      co_await out.send((co_await c.recv()).has_value());
+    }(ch, results));
+  }
+  ASSERT_TRUE(until_waiting(3, WaitReason::chan_receive));
+  ch.close();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(run(results.recv()), false);
+}
+
+TEST_P(ChanTest, MoveOnlyValuesMove) {
+  auto ch = cogo::make_chan<std::unique_ptr<std::string>>();
+  sched().go([](Chan<std::unique_ptr<std::string>> c) -> Task<> {
+    co_await c.send(std::make_unique<std::string>("hello"));
+  }(ch));
+  auto v = run(ch.recv());
+  ASSERT_TRUE(v && *v);
+  EXPECT_EQ(**v, "hello");
+}
+
+TEST_P(ChanTest, NilChannelNeverFires) {
+  Chan<int> nil;
+  EXPECT_TRUE(nil.is_nil());
+  EXPECT_FALSE(nil.try_send(1));
+  EXPECT_FALSE(nil.try_recv());
+  EXPECT_FALSE(nil.close());
+  EXPECT_EQ(nil.size(), 0u);
+  EXPECT_EQ(nil.capacity(), 0u);
+  auto r = run(cogo::select(nil.recv(), nil.send(1), cogo::default_case));
+  EXPECT_EQ(r.index(), 2u);
+}
+
+TEST_P(ChanTest, ThreadsAndTasksShareAChannel) {
+  auto ch = cogo::make_chan<int>(4);
+  std::thread producer([ch] {
+    for (int i = 0; i < 1000; ++i) cogo::sync_wait(ch.send(i));
+    ch.close();
+  });
+  auto got = run(drain(ch));
+  producer.join();
+  ASSERT_EQ(got.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(got[i], i);
+}
+
+TEST_P(ChanTest, AnLvalueIsCopiedAndStaysValid) {
+  auto ch = cogo::make_chan<std::string>(1);
+  std::string s = "kept";
+  EXPECT_TRUE(run(ch.send(s)));
+  EXPECT_EQ(s, "kept");
+  EXPECT_EQ(ch.try_recv(), "kept");
+}
+
+COGO_RUNTIME_TEST_SUITE(ChanTest);
+
+}  // namespace
