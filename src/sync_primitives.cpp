@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <ctime>
+#include <vector>
 
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/lock.hpp"
@@ -118,9 +119,83 @@ void pool_register_thread() noexcept {
   (void)drain;
 }
 
+namespace {
+
+constexpr unsigned kBatch = kPoolClassLimit / 2;  // blocks moved at once
+constexpr std::size_t kDepotBatches = 512;        // batches kept per size class
+
+// Batches of freed blocks shared by all threads, per size class. Each entry is the head
+// of a list of exactly kBatch blocks.
+struct Depot {
+  Lock mu;
+  std::vector<PoolBlock*> batches COGO_GUARDED_BY(mu);
+};
+
+// Never destroyed: threads may free blocks while the process exits.
+Depot* depots() noexcept {
+  constexpr std::size_t n = kPoolMaxSize / kPoolGranule;
+  alignas(Depot) static unsigned char storage[n * sizeof(Depot)];
+  static Depot* const d = [] {
+    auto* first = reinterpret_cast<Depot*>(storage);
+    for (std::size_t i = 0; i < n; ++i) ::new (static_cast<void*>(first + i)) Depot;
+    return first;
+  }();
+  return d;
+}
+
+}  // namespace
+
 void* pool_allocate_slow(std::size_t size) {
-  ++tls_pool.misses;
-  return ::operator new(pool_class_size(size));
+  const std::size_t cls = (size - 1) / kPoolGranule;
+  Depot& d = depots()[cls];
+  PoolBlock* batch = nullptr;
+  {
+    LockGuard g(d.mu);
+    if (!d.batches.empty()) {
+      batch = d.batches.back();
+      d.batches.pop_back();
+    }
+  }
+  if (batch == nullptr) {
+    ++tls_pool.misses;
+    return ::operator new(pool_class_size(size));
+  }
+  if (!tls_pool.registered) pool_register_thread();
+  PoolClass& c = tls_pool.classes[cls];
+  // The cache is empty (that is why we are here): the batch becomes it, minus one block.
+  c.head = batch->next;
+  c.count = kBatch - 1;
+  return batch;
+}
+
+void pool_free_slow(void* p, std::size_t size) noexcept {
+  const std::size_t cls = (size - 1) / kPoolGranule;
+  PoolClass& c = tls_pool.classes[cls];
+  // Detach kBatch blocks from the full cache: `p` and kBatch - 1 of the cached ones.
+  auto* batch = static_cast<PoolBlock*>(p);
+  batch->next = c.head;
+  PoolBlock* last = batch;
+  for (unsigned i = 1; i < kBatch; ++i) last = last->next;
+  c.head = last->next;
+  last->next = nullptr;
+  c.count -= kBatch - 1;
+  Depot& d = depots()[cls];
+  {
+    LockGuard g(d.mu);
+    if (d.batches.size() < kDepotBatches) {
+      try {
+        d.batches.push_back(batch);
+        return;
+      } catch (...) {
+        // No memory for the depot's list: free the batch below.
+      }
+    }
+  }
+  while (batch != nullptr) {
+    PoolBlock* next = batch->next;
+    ::operator delete(batch);
+    batch = next;
+  }
 }
 
 }  // namespace cogo::detail

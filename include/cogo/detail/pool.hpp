@@ -1,8 +1,12 @@
 // Per-thread caches of small blocks for the objects cogo creates and frees at high rates
 // (context nodes, timers). Internal.
 //
-// A freed block goes to the freeing thread's cache for its size class, up to a bound; the
-// rest goes back to operator delete. Blocks carry no header beyond the allocator's. When a
+// A freed block goes to the freeing thread's cache for its size class, up to a bound.
+// A full cache hands a batch of blocks to a shared depot, where a thread whose cache is
+// empty takes a whole batch: when one thread allocates what another frees (a task
+// spawned here and finished on another worker), blocks flow back at one lock per batch
+// instead of one malloc and free per block. Past the depot's bound, blocks go back to
+// operator delete. Blocks carry no header beyond the allocator's. When a
 // thread exits, its cache is returned. Built with COGO_NO_POOL (every sanitizer build),
 // allocation is plain operator new, so that AddressSanitizer sees every use after free.
 #pragma once
@@ -40,6 +44,7 @@ struct PoolCache {
 extern thread_local constinit PoolCache tls_pool;
 
 void* pool_allocate_slow(std::size_t size);
+void pool_free_slow(void* p, std::size_t size) noexcept;
 void pool_register_thread() noexcept;
 
 inline constexpr std::size_t pool_class_size(std::size_t size) noexcept {
@@ -77,6 +82,8 @@ inline void pool_free(void* p, std::size_t size) noexcept {
       ++c.count;
       return;
     }
+    pool_free_slow(p, size);  // full: hand a batch to the shared depot
+    return;
   }
   ::operator delete(p);
 #endif
