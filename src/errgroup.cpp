@@ -12,6 +12,11 @@ ErrGroupState::ErrGroupState(const Context& parent, source_location where) : sit
 }
 
 bool ErrGroupState::submit(Task<> t, bool only_if_free, const source_location& where) {
+  if (unlimited_.load(std::memory_order_relaxed)) {
+    wg.add(1);
+    cogo::go("errgroup", std::move(t), where);
+    return true;
+  }
   bool start = false;
   {
     LockGuard g(mu);
@@ -29,6 +34,11 @@ bool ErrGroupState::submit(Task<> t, bool only_if_free, const source_location& w
 }
 
 void ErrGroupState::finish(Error err, const source_location& site) noexcept {
+  const bool unlimited = unlimited_.load(std::memory_order_relaxed);
+  if (!err && unlimited) {
+    wg.done();
+    return;
+  }
   bool first_failure = false;
   Task<> next;
   source_location next_site;
@@ -38,7 +48,7 @@ void ErrGroupState::finish(Error err, const source_location& site) noexcept {
       first = err;
       first_failure = true;
     }
-    --active_;
+    if (!unlimited) --active_;
     if (!queued_.empty() && (limit_ < 0 || active_ < limit_)) {
       next = std::move(queued_.front().first);
       next_site = queued_.front().second;
@@ -60,11 +70,14 @@ void ErrGroupState::finish(Error err, const source_location& site) noexcept {
 
 void ErrGroupState::set_limit(int n) {
   LockGuard g(mu);
-  if (active_ > 0 || !queued_.empty()) {
-    throw usage_error("cogo: ErrGroup::set_limit called while " + std::to_string(active_) +
+  // Started or queued and not finished, with or without a limit so far.
+  const std::int64_t active = wg.count();
+  if (active > 0) {
+    throw usage_error("cogo: ErrGroup::set_limit called while " + std::to_string(active) +
                       " tasks are active");
   }
   limit_ = n < 0 ? -1 : n;
+  unlimited_.store(limit_ < 0, std::memory_order_relaxed);
 }
 
 void ErrGroupState::cancel_on_release() noexcept {

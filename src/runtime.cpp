@@ -102,9 +102,13 @@ void finish_root(PromiseBase& p) noexcept {
                  static_cast<unsigned long long>(r->id), r->name.c_str(), site.c_str(),
                  what.c_str());
   }
-  h.destroy();
   tls_runtime.task = nullptr;
-  static_cast<SchedulerImpl*>(r->scheduler)->finish(r);
+  // Leave the dumps before the frame goes, and count the task ended only once its frame
+  // (and every destructor in it) is gone.
+  auto* sched = static_cast<SchedulerImpl*>(r->scheduler);
+  void* shard = sched->unregister(r);
+  h.destroy();
+  sched->task_ended(shard);
 }
 
 void spawn(void* sched, PromiseBase& p, std::coroutine_handle<> h, std::string name,

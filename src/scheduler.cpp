@@ -181,6 +181,9 @@ void SchedulerImpl::wake_one() noexcept {
       w = idle_.back();
       idle_.pop_back();
       nidle_.fetch_sub(1, std::memory_order_relaxed);
+      // Counted spinning from now (Go's wakep): pushes until it runs wake nobody else.
+      nspinning_.fetch_add(1, std::memory_order_relaxed);
+      w->woken_spinning.store(true, std::memory_order_relaxed);
     }
   }
   if (w == nullptr) return;
@@ -314,6 +317,8 @@ bool SchedulerImpl::park(Worker& w) noexcept {
       nidle_.fetch_sub(1, std::memory_order_relaxed);
     }
   }
+  // A waker that took us off the idle list counted us spinning: take that count over.
+  if (w.woken_spinning.exchange(false, std::memory_order_relaxed)) w.spinning = true;
   return !stopping_.load(std::memory_order_acquire);
 }
 
@@ -379,20 +384,19 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
                           const source_location& site) {
   auto* w = static_cast<Worker*>(tls_runtime.worker);
   Worker* own = w != nullptr && w->sched == this ? w : nullptr;
-  auto* r = new TaskRecord;
+  RegistryShard& shard = own != nullptr ? own->registry : external_registry_;
+  TaskRecord* r = ::new (pool_allocate(sizeof(TaskRecord))) TaskRecord;
   r->id = next_task_id(own);
   r->parent_id = tls_runtime.task != nullptr ? tls_runtime.task->id : 0;
   r->name = std::move(name);
   r->start_site = site;
   r->scheduler = this;
-  RegistryShard& shard = own != nullptr ? own->registry : external_registry_;
   r->registry_shard = &shard;
   {
     LockGuard g(shard.mu);
     shard.tasks.push_back(&r->registry_link);
-    ++shard.count;
   }
-  started_.fetch_add(1, std::memory_order_relaxed);
+  shard.started.fetch_add(1, std::memory_order_relaxed);
   p.record_ = r;
   if (own != nullptr) {
     push_local(*own, reinterpret_cast<std::uintptr_t>(h.address()), true);
@@ -401,25 +405,29 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   }
 }
 
-void SchedulerImpl::finish(TaskRecord* r) noexcept {
+void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
   auto* shard = static_cast<RegistryShard*>(r->registry_shard);
   {
     LockGuard g(shard->mu);
     List::remove(&r->registry_link);
-    --shard->count;
   }
-  delete r;
+  r->~TaskRecord();
+  pool_free(r, sizeof(TaskRecord));
+  return shard;
+}
+
+void SchedulerImpl::task_ended(void* shard) noexcept {
+  // Pairs with live_tasks(): whoever sees the count rise sees the frame gone.
+  static_cast<RegistryShard*>(shard)->ended.fetch_add(1, std::memory_order_release);
 }
 
 std::size_t SchedulerImpl::live_tasks() const noexcept {
-  std::size_t n = 0;
-  auto count = [&](RegistryShard& s) {
-    LockGuard g(s.mu);
-    n += s.count;
-  };
-  for (auto& w : workers_) count(w->registry);
-  count(const_cast<RegistryShard&>(external_registry_));
-  return n;
+  // Ended counts first: a task that starts in between is counted live, never missed.
+  std::uint64_t ended = external_registry_.ended.load(std::memory_order_acquire);
+  for (auto& w : workers_) ended += w->registry.ended.load(std::memory_order_acquire);
+  std::uint64_t started = external_registry_.started.load(std::memory_order_acquire);
+  for (auto& w : workers_) started += w->registry.started.load(std::memory_order_acquire);
+  return static_cast<std::size_t>(started - ended);
 }
 
 std::uint64_t SchedulerImpl::steals() const noexcept {

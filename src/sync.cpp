@@ -3,6 +3,12 @@
 namespace cogo {
 
 void WaitGroup::add(std::int64_t delta) {
+  if (delta > 0) {
+    // Cannot go negative: no compare-exchange loop to lose under contention. Adding to
+    // a zero count releases nobody.
+    count_.fetch_add(delta, std::memory_order_acq_rel);
+    return;
+  }
   std::int64_t c = count_.load(std::memory_order_relaxed);
   do {
     if (c + delta < 0) {

@@ -68,6 +68,9 @@ class ErrGroupState {
  private:
   RefCount refs_{1};
   source_location site_;
+  // Without a limit (the common case) a task starts, and a successful one ends, with no
+  // lock and no counter but the wait group's. With one, active_ counts running tasks.
+  std::atomic<bool> unlimited_{true};
   int active_ COGO_GUARDED_BY(mu) = 0;
   int limit_ COGO_GUARDED_BY(mu) = -1;
   std::deque<std::pair<Task<>, source_location>> queued_ COGO_GUARDED_BY(mu);

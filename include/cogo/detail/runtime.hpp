@@ -85,8 +85,8 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> to) noexcept 
 // default scheduler.
 ResumeTarget& resume_target_here() noexcept;
 
-// A task started by go(): its identity and what it is doing. Lives in the root frame's
-// promise; nested frames point at their root's record.
+// A task started by go(): its identity and what it is doing. A pooled block that the
+// root frame's promise points at; nested frames point at their root's record.
 struct TaskRecord {
   ListNode registry_link;                 // in its scheduler's registry
   std::uint64_t id = 0;

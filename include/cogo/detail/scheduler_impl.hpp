@@ -26,11 +26,13 @@ namespace cogo::detail {
 class SchedulerImpl;
 
 // One list of live tasks. Each worker has one (tasks it spawned), plus one for spawns
-// from other threads; a finished task leaves the list it joined.
+// from other threads; a finished task leaves the list it joined. Live tasks are counted
+// as started minus ended, per shard.
 struct RegistryShard {
   Lock mu;
   List tasks COGO_GUARDED_BY(mu);
-  std::size_t count COGO_GUARDED_BY(mu) = 0;
+  std::atomic<std::uint64_t> started{0};  // records added
+  std::atomic<std::uint64_t> ended{0};    // tasks ended, frames freed
 };
 
 struct alignas(64) Worker {
@@ -43,6 +45,9 @@ struct alignas(64) Worker {
   std::atomic<std::uint64_t> steals{0};      // items taken from other workers
   std::atomic<std::uint64_t> parks{0};       // times it went to sleep
   bool spinning = false;                     // owner only
+  // Set (under idle_mu_) by wake_one, which counted this worker spinning before waking
+  // it, so that pushes in the meantime do not wake another; the worker takes it over.
+  std::atomic<bool> woken_spinning{false};
   std::uint32_t rng = 1;                     // owner only
   std::uint64_t next_id = 0, id_limit = 0;   // owner only: a block of task ids
   std::vector<std::uint64_t> seen_ticks;     // owner only: victims' ticks at the last steal try
@@ -69,7 +74,10 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   void post(Runnable* r) noexcept;
   // Puts h at the back of the current worker's queue (yield).
   void requeue(std::coroutine_handle<> h) noexcept;
-  void finish(TaskRecord* r) noexcept;
+  // A root task ends in two steps: its record leaves the registry and is freed (returns
+  // its shard), then, once the frame is freed, the task stops counting as live.
+  void* unregister(TaskRecord* r) noexcept;
+  void task_ended(void* shard) noexcept;
 
   TimerService& timers() noexcept { return *timers_; }
   Scheduler* owner() const noexcept { return owner_; }
@@ -78,7 +86,9 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   std::uint64_t steals() const noexcept;
   std::uint64_t parks() const noexcept;
   std::uint64_t tasks_started() const noexcept {
-    return started_.load(std::memory_order_relaxed);
+    std::uint64_t n = external_registry_.started.load(std::memory_order_relaxed);
+    for (auto& w : workers_) n += w->registry.started.load(std::memory_order_relaxed);
+    return n;
   }
 
   // Calls f(record) for every live task, one registry shard locked at a time.
@@ -128,7 +138,6 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   std::atomic<Worker*> timer_keeper_{nullptr};
 
   RegistryShard external_registry_;
-  std::atomic<std::uint64_t> started_{0};
   std::atomic<bool> stopping_{false};
 };
 
