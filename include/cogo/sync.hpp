@@ -237,8 +237,9 @@ class Once {
       detail::note_wait_in(h, detail::WaitReason::sync_once, site_);
       waiter_.ws = &ws_;
       o_->waiters_.push_back(&waiter_);
-      o_->mu_.unlock();
-      return ws_.park();  // the last touch of the frame
+      detail::Lock& l = o_->mu_;  // not through the frame once unlocked: it may be gone
+      l.unlock();
+      return true;
     }
     void await_resume() {
       if (ws_.handle) detail::note_running(ws_.task);

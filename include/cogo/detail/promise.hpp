@@ -59,7 +59,6 @@ class PromiseBase {
   PromiseBase* parent_ = nullptr;         // that frame's promise, when it is a cogo Task
   TaskRecord* record_ = nullptr;          // the task this frame runs in
   std::exception_ptr exception_;
-
 };
 
 template <class T>

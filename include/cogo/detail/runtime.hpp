@@ -135,15 +135,22 @@ struct WaitState {
     return winner.compare_exchange_strong(expected, index, std::memory_order_acq_rel,
                                           std::memory_order_acquire);
   }
-  // A claim may come while the awaiter is still registering its cases (a timer that
-  // fires at once, a case whose lock is not held). The waker then leaves the resumption
-  // to the awaiter, which sees it in park() and does not suspend: nobody touches a frame
-  // that another thread may already be resuming.
+  // Set before registering when a case can complete without the awaiter's locks (a
+  // timer that fires at once on another worker): such a claim may come while the
+  // awaiter is still registering. The waker then leaves the resumption to the awaiter,
+  // which sees it in park() and does not suspend, so nobody touches a frame that another
+  // thread may already be resuming. Waits whose every case completes under a lock the
+  // awaiter holds while registering need none of this.
+  bool deferred_wake = false;
+
   void wake() noexcept {
-    if (phase.exchange(kWoken, std::memory_order_acq_rel) == kParked) target->resume_later(handle);
+    if (!deferred_wake || phase.exchange(kWoken, std::memory_order_acq_rel) == kParked) {
+      target->resume_later(handle);
+    }
   }
-  // The last step of await_suspend, after which the awaiter touches nothing in its frame.
-  // Returns false if a waker came during registration: resume at once.
+  // With deferred_wake, the last step of await_suspend, after which the awaiter touches
+  // nothing in its frame. Returns false if a waker came during registration: resume at
+  // once.
   bool park() noexcept { return phase.exchange(kParked, std::memory_order_acq_rel) != kWoken; }
 
  private:

@@ -34,6 +34,12 @@
 
 namespace cogo::detail {
 
+// A case that can complete without a lock its awaiter holds while registering (its
+// lock() is null) and that may do so on another thread: a timer. Such cases declare
+// `static constexpr bool kWakesUnlocked = true`.
+template <class Case>
+inline constexpr bool wakes_unlocked = requires { requires Case::kWakesUnlocked; };
+
 // A fast per-thread generator for select's poll order.
 std::uint32_t select_random() noexcept;
 
@@ -95,9 +101,16 @@ class SingleAwaiter {
     ws_.target = &resume_target_here();
     ws_.task = tls_runtime.task;
     note_wait_in(h, case_.reason(), case_.site());
-    case_.enqueue(ws_, 0);
-    if (lock_ != nullptr) lock_->unlock();
-    return ws_.park();  // the last touch of the frame
+    if constexpr (wakes_unlocked<Case>) {
+      ws_.deferred_wake = true;
+      case_.enqueue(ws_, 0);
+      return ws_.park();  // the last touch of the frame
+    } else {
+      case_.enqueue(ws_, 0);
+      Lock* l = lock_;  // not the member: the frame may be gone once it is unlocked
+      if (l != nullptr) l->unlock();  // null: a nil channel or a never-done context
+      return true;
+    }
   }
 
   typename Case::result_type await_resume() noexcept {
@@ -187,14 +200,20 @@ class SelectAwaiter {
     ws_.target = &resume_target_here();
     ws_.task = tls_runtime.task;
     note_wait_in(h, N == 0 ? WaitReason::select_no_cases : WaitReason::select, site_);
+    constexpr bool kDeferred = (wakes_unlocked<Cases> || ...);
+    ws_.deferred_wake = kDeferred;
     // Register in the random poll order too: cases waiting on one queue (two sends on
     // one channel) are then taken in a random order, not always the first written.
     for (std::size_t k = 0; k < N; ++k) {
       const auto idx = order_[k];
       visit(idx, [&](auto& c) { c.enqueue(ws_, static_cast<int>(idx)); });
     }
-    unlock_all(locks_, nlocked_);
-    return ws_.park();  // the last touch of the frame
+    unlock_all(locks_, nlocked_);  // copies the locks first: the frame may go meanwhile
+    if constexpr (kDeferred) {
+      return ws_.park();  // the last touch of the frame
+    } else {
+      return true;
+    }
   }
 
   result_type await_resume() noexcept {

@@ -18,6 +18,7 @@ namespace cogo::detail {
 class AfterCase : private TimerEntry {
  public:
   using result_type = std::chrono::steady_clock::time_point;
+  static constexpr bool kWakesUnlocked = true;
 
   AfterCase(std::int64_t delay_ns, WaitReason reason, source_location site) noexcept
       : TimerEntry(TimerKind::after), delay_ns_(delay_ns), reason_(reason), site_(site) {}
