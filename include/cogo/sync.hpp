@@ -230,10 +230,8 @@ class Once {
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
-      ws_.handle = h;
+      ws_.begin(h);
       ws_.single = true;
-      ws_.target = &detail::resume_target_here();
-      ws_.task = detail::tls_runtime.task;
       detail::note_wait_in(h, detail::WaitReason::sync_once, site_);
       waiter_.ws = &ws_;
       o_->waiters_.push_back(&waiter_);

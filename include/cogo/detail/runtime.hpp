@@ -143,6 +143,13 @@ struct WaitState {
   // awaiter holds while registering need none of this.
   bool deferred_wake = false;
 
+  // Records who waits, and where it resumes, before the wait's cases are registered.
+  void begin(std::coroutine_handle<> h) noexcept {
+    handle = h;
+    target = &resume_target_here();
+    task = tls_runtime.task;
+  }
+
   void wake() noexcept {
     if (!deferred_wake || phase.exchange(kWoken, std::memory_order_acq_rel) == kParked) {
       target->resume_later(handle);

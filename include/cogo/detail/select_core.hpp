@@ -97,9 +97,7 @@ class SingleAwaiter {
 
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    ws_.handle = h;
-    ws_.target = &resume_target_here();
-    ws_.task = tls_runtime.task;
+    ws_.begin(h);
     note_wait_in(h, case_.reason(), case_.site());
     if constexpr (wakes_unlocked<Case>) {
       ws_.deferred_wake = true;
@@ -196,9 +194,7 @@ class SelectAwaiter {
 
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    ws_.handle = h;
-    ws_.target = &resume_target_here();
-    ws_.task = tls_runtime.task;
+    ws_.begin(h);
     note_wait_in(h, N == 0 ? WaitReason::select_no_cases : WaitReason::select, site_);
     constexpr bool kDeferred = (wakes_unlocked<Cases> || ...);
     ws_.deferred_wake = kDeferred;
