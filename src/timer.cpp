@@ -75,6 +75,24 @@ void TimerState::release() noexcept {
   }
 }
 
+void TimerState::start(std::int64_t delay_ns) {
+  if (delay_ns <= 0) {
+    reset(delay_ns);  // due at once: delivered through the locked path
+    return;
+  }
+  // Nobody else can reach a new timer until the service holds it: no lock and no atomic
+  // add are needed to set it up, and nothing touches it after arm() but under locks.
+  set_active(true);
+  refs_.add_unshared();  // the armed timer's reference
+  try {
+    svc_->arm(this, svc_->deadline_after(delay_ns));
+  } catch (...) {
+    refs_.drop();
+    set_active(false);
+    throw;
+  }
+}
+
 bool TimerState::reset(std::int64_t delay_ns, std::int64_t period_ns) {
   bool was_active;
   TimerReceiver* taker = nullptr;
@@ -311,7 +329,7 @@ std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(std::in
 Timer::Timer(std::int64_t ns, int) {
   detail::TimerService& svc = detail::TimerService::current();
   s_ = detail::TimerState::make_one_shot(svc);
-  s_->reset(ns);
+  s_->start(ns);
 }
 
 bool Timer::stop() { return checked("Timer::stop").stop(); }

@@ -93,8 +93,11 @@ class TimerHandle {
   std::optional<clock::time_point> receive_until(std::int64_t deadline_ns, const char* what) const;
   void reset_handle() noexcept {
     if (s_) {
-      s_->stop();
-      std::exchange(s_, nullptr)->release();
+      TimerState* s = std::exchange(s_, nullptr);
+      // The only reference left is ours: the timer is not armed and nobody waits on it,
+      // so there is nothing to stop.
+      if (!s->sole_reference()) s->stop();
+      s->release();
     }
   }
 

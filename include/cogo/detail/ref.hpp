@@ -40,6 +40,9 @@ class RefCount {
   }
 
   std::uint32_t load() const noexcept { return n_.load(std::memory_order_relaxed); }
+  // True if the caller's reference is the only one: nobody else can add one, and what
+  // the holders of the others did before dropping them is visible.
+  bool is_sole() const noexcept { return n_.load(std::memory_order_acquire) == 1; }
 
  private:
   std::atomic<std::uint32_t> n_;

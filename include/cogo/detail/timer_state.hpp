@@ -50,6 +50,7 @@ class TimerState : public TimerEntry, public Pooled {
   static TimerState* make_ticker(TimerService& svc, std::int64_t period_ns);
 
   void add_ref() noexcept { refs_.add(); }
+  bool sole_reference() const noexcept { return refs_.is_sole(); }
   void release() noexcept;
 
   TimerService& service() const noexcept { return *svc_; }
@@ -58,6 +59,8 @@ class TimerState : public TimerEntry, public Pooled {
   // timer was active (armed, or fired with the value not yet received) before; an
   // undelivered value is discarded. For tickers, `period_ns` replaces the period.
   bool reset(std::int64_t delay_ns, std::int64_t period_ns = 0);
+  // The first arming of a timer no other thread can reach yet (Timer's constructor).
+  void start(std::int64_t delay_ns);
   // Disarms and discards an undelivered value. Returns whether the timer was active.
   bool stop() noexcept;
 
