@@ -196,15 +196,19 @@ bool CancelNode::cancel(const Error& err, const Error& cause) noexcept {
 void CancelNode::drain() noexcept {
   // Depth-first over the subtree with an intrusive stack threaded through drain_next_.
   // Each node on the stack other than `this` is held by the list reference taken over
-  // when it was popped from its parent.
+  // when it was popped from its parent. A node leaves the stack with the pop that
+  // empties its list (nothing can be listed once it is done), so each node's lock is
+  // taken once per link, not once more to find the list empty.
   drain_next_ = nullptr;
   CancelNode* top = this;
   while (top != nullptr) {
     ListNode* popped;
+    bool emptied;
     bool dying = false;
     {
       LockGuard g(top->mu_);
       popped = top->links_.pop_front();
+      emptied = top->links_.empty();
       if (popped != nullptr && static_cast<Link*>(popped)->notify == nullptr) {
         CancelNode* c = from_child_link(static_cast<Link*>(popped));
         // A weakly listed custom child whose count reached zero is being freed; its
@@ -212,31 +216,30 @@ void CancelNode::drain() noexcept {
         if (c->kind_ == NodeKind::custom) dying = !c->refs_.try_add();
       }
     }
-    if (dying) continue;
-    if (popped == nullptr) {
-      CancelNode* finished = top;
-      top = top->drain_next_;
-      if (finished != this) finished->release();
-      continue;
-    }
-    Link* l = static_cast<Link*>(popped);
-    if (l->notify != nullptr) {
-      l->notify(l, *top);
-      continue;
-    }
-    CancelNode* child = from_child_link(l);
-    bool child_links = false;
-    if (child->finish(err_, cause_, &child_links)) {
-      child->drop_timer_ref();
-      if (child_links) {
-        child->drain_next_ = top;
-        top = child;
+    CancelNode* const source = top;
+    if (emptied) top = top->drain_next_;  // `source` is done with; released below
+    if (popped != nullptr && !dying) {
+      Link* l = static_cast<Link*>(popped);
+      if (l->notify != nullptr) {
+        l->notify(l, *source);
       } else {
-        child->release();  // nothing below it: done with it at once
+        CancelNode* child = from_child_link(l);
+        bool child_links = false;
+        if (child->finish(err_, cause_, &child_links)) {
+          child->drop_timer_ref();
+          if (child_links) {
+            child->drain_next_ = top;
+            top = child;
+          } else {
+            child->release();  // nothing below it: done with it at once
+          }
+        } else {
+          child->release();  // it cancelled itself first; drop the list reference
+        }
       }
-    } else {
-      child->release();  // it cancelled itself first; drop the list reference
     }
+    // After its last link is handled: a callback may still read the source's err.
+    if (emptied && source != this) source->release();
   }
 }
 
