@@ -48,5 +48,4 @@ cogo::Task<> consume() {
 int main() {
   std::printf("== generator ==\n");
   cogo::Scheduler::default_scheduler().block_on(consume());
-  std::printf("  live tasks now: %zu\n", cogo::Scheduler::default_scheduler().live_tasks());
 }
