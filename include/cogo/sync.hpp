@@ -18,6 +18,7 @@
 // Event: a flag tasks wait on: set() wakes every waiter, reset() clears it.
 //
 // Thread safety: every member is safe from any thread and any task at once.
+// Lifetime: an object must outlive the waits on it; waiters hold no reference.
 // Memory ordering: done() happens-before the wait() it releases; unlock() happens-before
 //   the lock() it lets in; release() before the acquire() it admits; f in call() before
 //   every call() returns; set() before the wait() it ends.

@@ -27,6 +27,8 @@
 //   timeouts on the steady clock.
 // Thread safety: stop(), reset() and the waits are safe from any thread at once; moving,
 //   assigning and destroying a handle are not.
+// Lifetime: a handle must outlive the waits started through it (t.recv() in a select
+//   included), as a Chan's must.
 // Complexity: O(log n) per arm, stop and fire, n being the armed timers on the clock.
 // Example:
 //   cogo::Timer t(250ms);
