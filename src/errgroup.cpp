@@ -17,19 +17,18 @@ bool ErrGroupState::submit(Task<> t, bool only_if_free, const source_location& w
     cogo::go("errgroup", std::move(t), where);
     return true;
   }
-  bool start = false;
   {
     LockGuard g(mu);
-    if (limit_ < 0 || active_ < limit_) {
-      ++active_;
-      start = true;
-    } else if (only_if_free) {
-      return false;
-    }
+    const bool start = limit_ < 0 || active_ < limit_;
+    if (!start && only_if_free) return false;
     wg.add(1);
-    if (!start) queued_.emplace_back(std::move(t), where);
+    if (!start) {
+      queued_.emplace_back(std::move(t), where);  // started by finish() when a slot frees
+      return true;
+    }
+    ++active_;
   }
-  if (start) cogo::go("errgroup", std::move(t), where);
+  cogo::go("errgroup", std::move(t), where);
   return true;
 }
 
