@@ -21,6 +21,8 @@
 //   values). A handle must outlive the operations started through it.
 // Complexity: O(1) per operation; select is O(cases).
 // Requires: T's move constructor does not throw (values move under the channel's lock).
+//   send(const T&) copies under that lock too: a copy that throws (out of memory) ends
+//   the program, so move values in when their copy can throw.
 // Example:
 //   auto ch = cogo::make_chan<int>(16);
 //   while (auto v = co_await ch.recv()) use(*v);
