@@ -60,7 +60,7 @@ void AfterFuncLink::start(CancelNode* node) noexcept {
   node->add_ref();
   node_ = node;
   if (!node->subscribe(this)) {
-    // Already done: start f at once; the list's reference goes to the executor.
+    // Already done: start f at once; the list's reference goes to the scheduler.
     state_.store(kStarted, std::memory_order_relaxed);
     post(this);
   }

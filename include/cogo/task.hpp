@@ -1,8 +1,9 @@
 // Task<T>, go, sync_wait, yield
 //
 // Task<T> is a lazy, move-only coroutine: it starts when awaited (or handed to go()) and
-// `co_await task` yields its value or rethrows its exception. A task's frame is its only
-// allocation (from a per-thread pool); a suspended task costs its frame, not a stack.
+// `co_await task` yields its value or rethrows its exception. A task's frame comes from a
+// per-thread pool, as does the small record go() keeps for a task it starts; a suspended
+// task costs those, not a stack.
 //
 // go(task) starts a task on the current scheduler (the one whose worker calls it), or on
 // the default scheduler outside any, and records its name and the site of the call for

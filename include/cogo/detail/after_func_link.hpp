@@ -14,7 +14,7 @@
 namespace cogo::detail {
 
 // Listed in the context's done source. References: one for the handle, one for the list
-// (handed to the executor when f is started).
+// (handed to the scheduler when f is started).
 class AfterFuncLink : public Link, public Runnable {
  public:
   enum : std::uint8_t { kArmed, kStarted, kStopped };
