@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <thread>
 
@@ -61,6 +62,12 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
 }
 
 SchedulerImpl::~SchedulerImpl() {
+  if (current() == this) {
+    // It would wait for the task running this very code, then join its own thread.
+    std::fputs("cogo: a Scheduler destroyed from one of its own workers can never finish "
+               "draining; aborting\n", stderr);
+    std::abort();
+  }
   // Drain: every task started here runs to its end.
   while (live_tasks() > 0) {
     std::atomic<std::uint32_t> never{0};

@@ -18,7 +18,8 @@
 // Thread safety: every member is safe from any thread.
 // Lifetime: destroying a Scheduler waits until every task started on it has finished,
 //   then joins its workers. Tasks blocked forever keep it waiting: end them first (close
-//   their channels, cancel their contexts).
+//   their channels, cancel their contexts). Destroying it from one of its own workers
+//   could never finish: that is reported on stderr and the process aborts.
 // Example:
 //   cogo::Scheduler sched({.workers = 4});
 //   sched.go("producer", produce(ch));
@@ -71,7 +72,8 @@ class Scheduler {
   }
 
   // Runs `awaitable` as a task on this scheduler and blocks the calling thread until it
-  // completes; returns its value or rethrows its exception.
+  // completes; returns its value or rethrows its exception. Called from one of this
+  // scheduler's own workers (where it could wait for ever) it throws usage_error.
   template <class A>
   decltype(auto) block_on(A&& awaitable, source_location where = source_location::current());
 
@@ -123,6 +125,11 @@ Task<> block_on_body(A&& a, void* state) {
 
 template <class A>
 decltype(auto) Scheduler::block_on(A&& awaitable, source_location where) {
+  // Blocking a worker until work on its own pool finishes can never end with one worker.
+  if (current() == this) {
+    throw usage_error("cogo: Scheduler::block_on called from one of that scheduler's own "
+                      "workers; co_await the work instead");
+  }
   using R = detail::await_result_t<A&&>;
   detail::BlockOnState<R> st;
   go("block_on", detail::block_on_body<R>(std::forward<A>(awaitable), &st), where);

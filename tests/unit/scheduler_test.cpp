@@ -32,6 +32,26 @@ TEST_P(SchedulerTest, BlockOnRunsOnAWorker) {
 
 Task<cogo::Scheduler*> current_scheduler() { co_return cogo::Scheduler::current(); }
 
+Task<int> forty_two() { co_return 42; }
+
+// block_on from a worker of the same scheduler: refused, where it could hang.
+Task<bool> block_on_own_scheduler(cogo::Scheduler& s) {
+  bool refused = false;
+  try {
+    s.block_on(forty_two());
+  } catch (const cogo::usage_error&) {
+    refused = true;
+  }
+  co_return refused;
+}
+
+Task<int> block_on_other_scheduler(cogo::Scheduler& other) { co_return other.block_on(forty_two()); }
+
+Task<> destroy(cogo::Scheduler* s) {
+  delete s;
+  co_return;
+}
+
 TEST_P(SchedulerTest, CurrentIsTheWorkersScheduler) { EXPECT_EQ(run(current_scheduler()), &sched()); }
 
 Task<> pong(Chan<int> in, Chan<int> out) {
@@ -165,5 +185,22 @@ TEST(SchedulerDefaultTest, ExistsOnceAndRunsGo) {
 }
 
 COGO_RUNTIME_TEST_SUITE(SchedulerTest);
+
+TEST_P(SchedulerTest, BlockOnFromItsOwnWorkerIsAUsageError) {
+  EXPECT_TRUE(run(block_on_own_scheduler(sched())));
+  cogo::Scheduler other({.workers = 1});
+  EXPECT_EQ(run(block_on_other_scheduler(other)), 42) << "another scheduler's block_on is fine";
+}
+
+TEST(SchedulerShutdownDeathTest, DestroyingASchedulerFromItsOwnWorkerAbortsWithAReason) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* s = new cogo::Scheduler({.workers = 1});
+        s->go(destroy(s));
+        std::this_thread::sleep_for(std::chrono::seconds(30));  // the abort comes first
+      },
+      "destroyed from one of its own workers");
+}
 
 }  // namespace
