@@ -109,7 +109,10 @@ TEST(AfterFuncTest, MoveAssignStopsTheReplacedCall) {
   a = cogo::after_func(ctx, [&] { ran += 10; });
   cogo::test::Signal later;
   auto marker = cogo::after_func(ctx, [=] { later.set(); });
-  cancel();
+  // Cancelled on the one worker of this scheduler, the callbacks run there in order:
+  // once the marker has run, so has every callback registered before it.
+  cogo::Scheduler one({.workers = 1});
+  one.block_on(cancel_in_task(cancel));
   ASSERT_TRUE(later.wait_for());
   EXPECT_EQ(ran.load(), 10);
 }
