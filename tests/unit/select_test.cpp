@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cogo/chan.hpp"
@@ -73,18 +74,20 @@ TEST_P(SelectTest, ContextDoneWins) {
 
 TEST_P(SelectTest, AnAfterCaseThatLosesLeavesNoTimerArmed) {
   auto a = cogo::make_chan<int>();
+  auto won = cogo::make_chan<std::size_t>(1);
   auto& timers = sched().impl().timers();
   const std::size_t before = timers.armed();
-  sched().go([](Chan<int> x) -> Task<> {
-    co_await cogo::sleep(1ms);
-    co_await x.send(1);
-  }(a));
-  // The select must wait, so its after(1h) is armed; the send wins; the timer goes.
-  auto r = run([](Chan<int> x) -> Task<std::size_t> {
+  sched().go([](Chan<int> x, Chan<std::size_t> out) -> Task<> {
     auto s = co_await cogo::select(x.recv(), cogo::after(1h));
-    co_return s.index();
-  }(a));
-  EXPECT_EQ(r, 0u);
+    co_await out.send(s.index());
+  }(a, won));
+  // The select has nothing ready, so it waits with its after(1h) armed...
+  ASSERT_TRUE(until_waiting(1, WaitReason::select));
+  // (It is marked waiting just before it registers its cases.)
+  EXPECT_TRUE(cogo::test::eventually([&] { return timers.armed() == before + 1; }));
+  // ...until the send wins, and the timer leaves with the select.
+  EXPECT_TRUE(cogo::sync_wait(a.send(1)));
+  EXPECT_EQ(run(won.recv()), std::optional<std::size_t>(0));
   EXPECT_EQ(timers.armed(), before);
 }
 
