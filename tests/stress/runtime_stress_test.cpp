@@ -1,5 +1,6 @@
 // Races between tasks, threads, channels, selects and cancellation, asserting outcomes:
-// no lost wake-up, no value delivered twice or lost, every task finished.
+// no lost wake-up, no value delivered twice or lost, every task finished, and the
+// scheduler back to idle.
 #include <gtest/gtest.h>
 
 #include <malloc.h>
@@ -23,7 +24,16 @@ using namespace std::chrono_literals;
 using cogo::Chan;
 using cogo::Task;
 
-class RuntimeStress : public cogo::test::RuntimeTest {};
+class RuntimeStress : public cogo::test::RuntimeTest {
+ protected:
+  // After each race the scheduler must come back to idle: every worker parked again,
+  // none left spinning on work that was lost or never finished.
+  void TearDown() override {
+    EXPECT_TRUE(cogo::test::eventually([&] { return sched().impl().idle_workers() == GetParam(); }))
+        << sched().impl().idle_workers() << " of " << GetParam() << " workers idle";
+    RuntimeTest::TearDown();
+  }
+};
 
 Task<> sender(Chan<int> ch, int base, int n, std::atomic<long>& sent_sum, std::atomic<int>& sent,
               cogo::WaitGroup& wg) {

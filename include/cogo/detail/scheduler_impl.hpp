@@ -85,6 +85,10 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   std::size_t live_tasks() const noexcept;
   std::uint64_t steals() const noexcept;
   std::uint64_t parks() const noexcept;
+  // Workers parked right now (the scheduler is idle when all are).
+  unsigned idle_workers() const noexcept {
+    return static_cast<unsigned>(nidle_.load(std::memory_order_acquire));
+  }
   std::uint64_t tasks_started() const noexcept {
     std::uint64_t n = external_registry_.started.load(std::memory_order_relaxed);
     for (auto& w : workers_) n += w->registry.started.load(std::memory_order_relaxed);
