@@ -5,8 +5,9 @@
 // A full cache hands a batch of blocks to a shared depot, where a thread whose cache is
 // empty takes a whole batch: when one thread allocates what another frees (a task
 // spawned here and finished on another worker), blocks flow back at one lock per batch
-// instead of one malloc and free per block. Past the depot's bound, blocks go back to
-// operator delete. Blocks carry no header beyond the allocator's. When a
+// instead of one malloc and free per block. The depot keeps at most 128 batches (16,384
+// blocks) per size class; past that, blocks go back to operator delete, so a burst of
+// allocations does not stay reserved for ever. Blocks carry no header beyond the allocator's. When a
 // thread exits, its cache is returned. Built with COGO_NO_POOL (every sanitizer build),
 // allocation is plain operator new, so that AddressSanitizer sees every use after free.
 #pragma once
