@@ -122,7 +122,7 @@ void pool_register_thread() noexcept {
 namespace {
 
 constexpr unsigned kBatch = kPoolClassLimit / 2;  // blocks moved at once
-constexpr std::size_t kDepotBatches = 128;        // batches kept per size class
+constexpr std::size_t kDepotBatches = 512;        // batches kept per size class
 
 // Batches of freed blocks shared by all threads, per size class. Each entry is the head
 // of a list of exactly kBatch blocks.
