@@ -9,7 +9,6 @@ namespace cogo::detail {
 
 // A unit of work queued intrusively: no allocation to post it.
 struct Runnable {
-  Runnable* next_runnable = nullptr;
   // Runs the work and releases whatever the queue held; called exactly once.
   void (*run)(Runnable* self) noexcept = nullptr;
 };
