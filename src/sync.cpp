@@ -6,25 +6,41 @@ void WaitGroup::add(std::int64_t delta) {
   if (delta > 0) {
     // Cannot go negative: no compare-exchange loop to lose under contention. Adding to
     // a zero count releases nobody.
-    count_.fetch_add(delta, std::memory_order_acq_rel);
+    state_.fetch_add(delta * 2, std::memory_order_acq_rel);
     return;
   }
-  std::int64_t c = count_.load(std::memory_order_relaxed);
+  std::int64_t s = state_.load(std::memory_order_relaxed);
+  std::int64_t next = 0;
   do {
+    const std::int64_t c = s >> 1;
     if (c + delta < 0) {
       throw usage_error("cogo: WaitGroup counter would go negative (" + std::to_string(c) + " + " +
                         std::to_string(delta) + "); more done() than add()");
     }
-  } while (!count_.compare_exchange_weak(c, c + delta, std::memory_order_acq_rel,
+    next = c + delta == 0 ? 0 : s + delta * 2;  // reaching zero clears the waiter bit
+  } while (!state_.compare_exchange_weak(s, next, std::memory_order_acq_rel,
                                          std::memory_order_relaxed));
-  if (c + delta != 0 || delta == 0) return;
-  // Reached zero: release every waiter.
+  // Nothing of *this may be touched unless a waiter queued: a waiter that saw zero may
+  // already have destroyed it.
+  if (delta == 0 || next != 0 || (s & kWaiterBit) == 0) return;
   detail::List woken;
   {
     detail::LockGuard g(mu_);
     while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
   }
   detail::wake_all(woken);
+}
+
+bool WaitGroup::try_take_locked() noexcept {
+  std::int64_t s = state_.load(std::memory_order_acquire);
+  while (true) {
+    if ((s >> 1) == 0) return true;
+    if ((s & kWaiterBit) != 0) return false;
+    if (state_.compare_exchange_weak(s, s | kWaiterBit, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return false;
+    }
+  }
 }
 
 bool Mutex::try_lock() noexcept {
@@ -90,10 +106,10 @@ bool Event::is_set() const noexcept {
 }
 
 void Once::finish() noexcept {
+  if (state_.exchange(kDone, std::memory_order_acq_rel) != kRunningWaited) return;
   detail::List woken;
   {
     detail::LockGuard g(mu_);
-    state_.store(kDone, std::memory_order_release);
     while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
   }
   detail::wake_all(woken);

@@ -55,7 +55,7 @@ class WaitGroup {
   // if it would go negative. Reaching zero releases every waiter.
   void add(std::int64_t delta = 1);
   void done() { add(-1); }
-  std::int64_t count() const noexcept { return count_.load(std::memory_order_acquire); }
+  std::int64_t count() const noexcept { return state_.load(std::memory_order_acquire) >> 1; }
 
   using WaitCase = detail::ListCase<WaitGroup, detail::WaitReason::semacquire>;
   // Completes once the counter is zero.
@@ -69,10 +69,15 @@ class WaitGroup {
 
   detail::Lock& wait_lock() noexcept { return mu_; }
   detail::List& wait_list() noexcept COGO_NO_THREAD_SAFETY_ANALYSIS { return waiters_; }
-  bool try_take_locked() noexcept { return count_.load(std::memory_order_acquire) == 0; }
+  // Under wait_lock(): true if the count is zero, else notes that a waiter is queuing.
+  bool try_take_locked() noexcept;
 
  private:
-  std::atomic<std::int64_t> count_{0};
+  // The count shifted left by one, and in bit 0 whether a waiter may be queued. done()
+  // that reaches zero with the bit clear touches nothing after its compare-exchange, so
+  // a waiter that saw zero may destroy the WaitGroup at once (as Go's does).
+  static constexpr std::int64_t kWaiterBit = 1;
+  std::atomic<std::int64_t> state_{0};
   detail::Lock mu_;
   detail::List waiters_ COGO_GUARDED_BY(mu_);
 };
@@ -216,7 +221,7 @@ class Once {
     bool await_ready() noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
       if (o_->is_done()) return true;
       o_->mu_.lock();
-      const int state = o_->state_.load(std::memory_order_relaxed);
+      const int state = o_->state_.load(std::memory_order_acquire);
       if (state == kIdle) {
         o_->state_.store(kRunning, std::memory_order_relaxed);
         o_->mu_.unlock();
@@ -227,7 +232,16 @@ class Once {
         o_->mu_.unlock();
         return true;
       }
-      return false;  // running elsewhere: still locked; await_suspend registers and unlocks
+      // Running elsewhere: flag that a waiter is queuing so that finish() comes for it,
+      // unless the run ended meanwhile. Still locked: await_suspend registers and unlocks.
+      int expected = kRunning;
+      if (!o_->state_.compare_exchange_strong(expected, kRunningWaited, std::memory_order_acq_rel,
+                                              std::memory_order_acquire) &&
+          expected == kDone) {
+        o_->mu_.unlock();
+        return true;
+      }
+      return false;
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
@@ -270,7 +284,9 @@ class Once {
   }
 
  private:
-  static constexpr int kIdle = 0, kRunning = 1, kDone = 2;
+  // kRunningWaited: running, and a waiter may be queued. finish() touches the Once after
+  // publishing kDone only then, so a caller that saw kDone may destroy it at once.
+  static constexpr int kIdle = 0, kRunning = 1, kRunningWaited = 2, kDone = 3;
   void finish() noexcept;
 
   detail::Lock mu_;

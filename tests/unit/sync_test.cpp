@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -47,6 +48,29 @@ TEST_P(SyncTest, WaitGroupRefusesANegativeCounterAndChangesNothing) {
   wg.add(-2);
   EXPECT_EQ(wg.count(), 0);
   run(wg.wait());  // zero: does not wait
+}
+
+// A waiter that sees zero may free the WaitGroup at once, while the done() that reached
+// zero is still returning: that done() must not touch the WaitGroup afterwards. ASan and
+// TSan report it if it does.
+TEST_P(SyncTest, WaitGroupMayBeFreedAsSoonAsItsWaitReturns) {
+  for (int round = 0; round < 2000; ++round) {
+    auto wg = std::make_unique<cogo::WaitGroup>();
+    wg->add(2);
+    for (int i = 0; i < 2; ++i) {
+      sched().go([](cogo::WaitGroup& w) -> Task<> {
+        w.done();
+        co_return;
+      }(*wg));
+    }
+    if (round % 2 == 0) {
+      run(wg->wait());
+    } else {
+      while (wg->count() != 0) std::this_thread::yield();
+    }
+    EXPECT_EQ(wg->count(), 0);
+    wg.reset();
+  }
 }
 
 Task<> lock_and_add(cogo::Mutex& m, long& counter, int times) {
@@ -142,6 +166,34 @@ TEST_P(SyncTest, OnceRunsItsFunctionExactlyOnce) {
   run(wg.wait());
   EXPECT_EQ(calls.load(), 1);
   EXPECT_TRUE(once.is_done());
+}
+
+// As for WaitGroup: once a caller sees the run finished it may free the Once while the
+// runner is still returning from it.
+TEST_P(SyncTest, OnceMayBeFreedAsSoonAsItIsDone) {
+  for (int round = 0; round < 2000; ++round) {
+    auto once = std::make_unique<cogo::Once>();
+    std::atomic<bool> entered{false};
+    // The task runs the function; the main thread frees the Once once it sees the run
+    // finished, either as a waiter of call() or by polling is_done().
+    sched().go([](cogo::Once& o, std::atomic<bool>& in) -> Task<> {
+      auto init = [&in] {
+        in.store(true);
+        for (int i = 0; i < 50; ++i) std::this_thread::yield();
+      };
+      co_await o.call(init);
+    }(*once, entered));
+    while (!entered.load()) std::this_thread::yield();
+    if (round % 2 == 0) {
+      bool ran = false;
+      auto second = [&ran] { ran = true; };
+      run(once->call(second));
+      EXPECT_FALSE(ran);
+    } else {
+      while (!once->is_done()) std::this_thread::yield();
+    }
+    once.reset();
+  }
 }
 
 TEST_P(SyncTest, OnceThatThrowsIsStillDone) {
