@@ -20,9 +20,12 @@ Node::Node(NodeKind kind, Node* parent, std::uint32_t refs) noexcept
     done_ = parent->done_;
     vals_ = parent->vals_;
   }
+  if (!is_static()) count_contexts(1);
 }
 
-Node::~Node() = default;
+Node::~Node() {
+  if (!is_static()) count_contexts(-1);
+}
 
 ValueHit Node::find_value(const KeyBase* /*key*/) const noexcept { return {false, nullptr}; }
 
@@ -132,9 +135,14 @@ CancelNode::CancelNode(NodeKind kind, Node* parent, source_location site,
   CancelNode* p = done_;
   deadline_ns_ = p != nullptr ? p->deadline_ns_ : kNoDeadline;
   done_ = this;
+  if (COGO_UNLIKELY(g_track_contexts.load(std::memory_order_relaxed)) &&
+      kind != NodeKind::custom) {
+    track_context(this);
+  }
 }
 
 CancelNode::~CancelNode() {
+  if (tracked_) untrack_context(this);
   // Children, callbacks and waiters hold references, so only the node's own stop link
   // can still be listed here.
   delete stop_link_;
@@ -172,6 +180,7 @@ bool CancelNode::finish(const Error& err, const Error& cause, bool* has_links) n
   err_ = err;
   cause_ = cause;
   if (kind_ == NodeKind::deadline) static_cast<DeadlineNode*>(this)->disarm_locked();
+  if (COGO_UNLIKELY(tracked_)) untrack_context(this);
   done_flag_.store(true, std::memory_order_release);
   return true;
 }
@@ -190,6 +199,7 @@ bool CancelNode::cancel(const Error& err, const Error& cause) noexcept {
   drop_timer_ref();
   if (has_links) drain();
   unlink_from_parent();
+  note_cancel(*this, err, cause);
   return true;
 }
 

@@ -59,14 +59,22 @@ ResumeTarget& resume_target_here() noexcept {
   return SchedulerImpl::current_or_default();
 }
 
-void note_wait(WaitReason reason, const source_location& site, void* frame) noexcept {
+void note_wait(WaitReason reason, const source_location& site) noexcept {
   TaskRecord* t = tls_runtime.task;
   if (t == nullptr) return;
-  t->wait_reason.store(static_cast<std::uint8_t>(reason), std::memory_order_relaxed);
-  t->wait_site = site;
-  t->wait_since = monotonic_ns_coarse();
-  t->innermost = frame;
+  if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_stop(t, wait_reason_text(reason));
+#if COGO_TASK_REGISTRY
+  // The sequence lock's write side (see TaskRecord): odd while the fields change.
+  const std::uint32_t seq = t->seq.load(std::memory_order_relaxed);
+  t->seq.store(seq + 1, std::memory_order_relaxed);
+  t->wait_reason.store(static_cast<std::uint8_t>(reason), std::memory_order_release);
+  t->wait_site.store(site);
+  t->wait_since.store(monotonic_ns_coarse(), std::memory_order_release);
+  t->seq.store(seq + 2, std::memory_order_release);
   t->state.store(static_cast<std::uint8_t>(TaskState::waiting), std::memory_order_release);
+#else
+  (void)site;
+#endif
 }
 
 void resume_loop(std::coroutine_handle<> h) noexcept {
@@ -102,6 +110,7 @@ void finish_root(PromiseBase& p) noexcept {
                  static_cast<unsigned long long>(r->id), r->name.c_str(), site.c_str(),
                  what.c_str());
   }
+  if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_stop(r, "finished");
   tls_runtime.task = nullptr;
   // Leave the dumps before the frame goes, and count the task ended only once its frame
   // (and every destructor in it) is gone.
@@ -140,6 +149,9 @@ std::uint32_t select_random() noexcept {
 
 void yield::await_suspend(std::coroutine_handle<> h) const noexcept {
   const_cast<yield*>(this)->task_ = detail::tls_runtime.task;
+  if (COGO_UNLIKELY(detail::g_tracing.load(std::memory_order_relaxed)) && task_ != nullptr) {
+    detail::trace_stop(task_, "yield");
+  }
   if (detail::SchedulerImpl* s = detail::SchedulerImpl::current()) {
     s->requeue(h);
   } else {

@@ -7,6 +7,7 @@
 #include <new>
 #include <thread>
 
+#include "cogo/detail/context_node.hpp"
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
 #include "cogo/manual_clock.hpp"
@@ -59,6 +60,7 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
     Worker* raw = w.get();
     raw->thread = std::thread([this, raw] { worker_main(*raw); });
   }
+  register_scheduler(this);
 }
 
 SchedulerImpl::~SchedulerImpl() {
@@ -76,6 +78,7 @@ SchedulerImpl::~SchedulerImpl() {
   // A thread that woke the last task may still be inside schedule(); its count was
   // taken before the task could run, so the task's end made it visible here.
   while (outside_calls_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  unregister_scheduler(this);
   stopping_.store(true, std::memory_order_seq_cst);
   for (auto& w : workers_) {
     w->park_word.store(1, std::memory_order_release);
@@ -399,11 +402,15 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   r->start_site = site;
   r->scheduler = this;
   r->registry_shard = &shard;
+#if COGO_TASK_REGISTRY
+  r->push_frame(frame_function(h.address()));
   {
     LockGuard g(shard.mu);
     shard.tasks.push_back(&r->registry_link);
   }
+#endif
   shard.started.fetch_add(1, std::memory_order_relaxed);
+  if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_spawn(r);
   p.record_ = r;
   if (own != nullptr) {
     push_local(*own, reinterpret_cast<std::uintptr_t>(h.address()), true);
@@ -414,10 +421,15 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
 
 void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
   auto* shard = static_cast<RegistryShard*>(r->registry_shard);
+  void* context = nullptr;
+#if COGO_TASK_REGISTRY
   {
     LockGuard g(shard->mu);
     List::remove(&r->registry_link);
+    context = std::exchange(r->context, nullptr);
   }
+#endif
+  if (context != nullptr) static_cast<Node*>(context)->release();
   r->~TaskRecord();
   pool_free(r, sizeof(TaskRecord));
   return shard;

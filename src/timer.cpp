@@ -44,18 +44,21 @@ ListNode* HeadList::pop_front() noexcept {
 
 // ---------------------------------------------------------------- TimerState
 
-TimerState::TimerState(TimerService& svc, Flavor flavor) noexcept
-    : TimerEntry(TimerKind::timer), svc_(&svc) {
+TimerState::TimerState(TimerService& svc, Flavor flavor, source_location site) noexcept
+    : TimerEntry(TimerKind::timer), svc_(&svc), site_(site) {
   owner_bits = flavor;
   svc_->add_ref();
 }
 
 TimerState::~TimerState() { svc_->release(); }
 
-TimerState* TimerState::make_one_shot(TimerService& svc) { return new TimerState(svc, kOneShot); }
+TimerState* TimerState::make_one_shot(TimerService& svc, source_location site) {
+  return new TimerState(svc, kOneShot, site);
+}
 
-TimerState* TimerState::make_ticker(TimerService& svc, std::int64_t period_ns) {
-  return new TickerState(svc, period_ns);
+TimerState* TimerState::make_ticker(TimerService& svc, std::int64_t period_ns,
+                                    source_location site) {
+  return new TickerState(svc, period_ns, site);
 }
 
 void TimerState::release() noexcept {
@@ -202,7 +205,7 @@ bool TimerState::receive(std::int64_t& value, std::int64_t deadline_ns) noexcept
 
 FuncTimerBase::FuncTimerBase(TimerService& svc, CallFn call, DestroyFn destroy,
                              source_location site) noexcept
-    : TimerState(svc, kFunc), call_(call), destroy_(destroy), site_(site) {
+    : TimerState(svc, kFunc, site), call_(call), destroy_(destroy) {
   Runnable::run = &FuncTimerBase::run_queued;
 }
 
@@ -210,7 +213,7 @@ void FuncTimerBase::run_queued(Runnable* self) noexcept {
   auto* t = static_cast<FuncTimerBase*>(self);
   for (;;) {
     call_reporting([](void* p) { auto* f = static_cast<FuncTimerBase*>(p); f->call_(f); }, t,
-                   "after_func timer callback", t->site_);
+                   "after_func timer callback", t->site());
     bool more;
     {
       LockGuard g(t->mu_);
@@ -326,9 +329,9 @@ std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(std::in
 
 }  // namespace detail
 
-Timer::Timer(std::int64_t ns, int) {
+Timer::Timer(std::int64_t ns, source_location where) {
   detail::TimerService& svc = detail::TimerService::current();
-  s_ = detail::TimerState::make_one_shot(svc);
+  s_ = detail::TimerState::make_one_shot(svc, where);
   s_->start(ns);
 }
 
@@ -344,10 +347,10 @@ void check_period(std::int64_t ns, const char* what) {
 }
 }  // namespace
 
-Ticker::Ticker(std::int64_t ns, int) {
+Ticker::Ticker(std::int64_t ns, source_location where) {
   check_period(ns, "Ticker");
   detail::TimerService& svc = detail::TimerService::current();
-  s_ = detail::TimerState::make_ticker(svc, ns);
+  s_ = detail::TimerState::make_ticker(svc, ns, where);
   s_->reset(ns, ns);
 }
 

@@ -80,6 +80,9 @@ class [[nodiscard]] Task {
       } else {
         p.record_ = detail::tls_runtime.task;
       }
+#if COGO_TASK_REGISTRY
+      if (p.record_ != nullptr) p.record_->push_frame(detail::frame_function(h_.address()));
+#endif
       return detail::transfer_to(h_);  // start it; it comes back here when it finishes
     }
     T await_resume() {

@@ -112,7 +112,9 @@ class [[nodiscard]] Timer : public detail::TimerHandle {
   Timer() noexcept = default;
   // A timer that fires once, after d (at once for d <= 0).
   template <class Rep, class Period>
-  explicit Timer(std::chrono::duration<Rep, Period> d) : Timer(detail::saturating_ns(d), 0) {}
+  explicit Timer(std::chrono::duration<Rep, Period> d,
+                 source_location where = source_location::current())
+      : Timer(detail::saturating_ns(d), where) {}
   // Adopts a state; for after_func.
   explicit Timer(detail::TimerState* s) noexcept : TimerHandle(s) {}
 
@@ -125,7 +127,7 @@ class [[nodiscard]] Timer : public detail::TimerHandle {
   }
 
  private:
-  Timer(std::int64_t ns, int);
+  Timer(std::int64_t ns, source_location where);
   bool reset_ns(std::int64_t ns);
 };
 
@@ -134,8 +136,9 @@ class [[nodiscard]] Ticker : public detail::TimerHandle {
   Ticker() noexcept = default;
   // Ticks every `period`; throws std::invalid_argument unless period > 0.
   template <class Rep, class Period>
-  explicit Ticker(std::chrono::duration<Rep, Period> period)
-      : Ticker(detail::saturating_ns(period), 0) {}
+  explicit Ticker(std::chrono::duration<Rep, Period> period,
+                  source_location where = source_location::current())
+      : Ticker(detail::saturating_ns(period), where) {}
 
   void stop();
   // Restarts with a new period; throws std::invalid_argument unless period > 0.
@@ -145,7 +148,7 @@ class [[nodiscard]] Ticker : public detail::TimerHandle {
   }
 
  private:
-  Ticker(std::int64_t ns, int);
+  Ticker(std::int64_t ns, source_location where);
   void reset_ns(std::int64_t ns);
 };
 

@@ -304,6 +304,7 @@ TEST(GoContext, TestValues) {
 
 // Go counts its own allocations per operation; these are cogo's.
 TEST(GoContext, TestAllocs) {
+  const cogo::test::NoContextTracking untracked;
   const Context bg = cogo::background();
   auto count = [](auto&& f) {
     f();  // warm caches

@@ -1,5 +1,5 @@
 // A fixture that runs each test at 1, 2 and 4 workers, and fails a test that leaves a
-// task running behind it.
+// task, an armed timer or a pending context behind it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,16 +10,19 @@
 
 #include "cogo/detail/scheduler_impl.hpp"
 #include "cogo/scheduler.hpp"
+#include "cogo/testing.hpp"
 #include "support/test_support.hpp"
 
 namespace cogo::test {
 
 class RuntimeTest : public ::testing::TestWithParam<unsigned> {
  protected:
-  void SetUp() override { sched_ = std::make_unique<Scheduler>(SchedulerOptions{.workers = GetParam()}); }
+  void SetUp() override {
+    baseline_ = leaks::Options().ignore_current();
+    sched_ = std::make_unique<Scheduler>(SchedulerOptions{.workers = GetParam()});
+  }
   void TearDown() override {
-    EXPECT_TRUE(eventually([&] { return sched_->live_tasks() == 0; }))
-        << sched_->live_tasks() << " task(s) still running after the test";
+    cogo::testing::expect_no_leaks(baseline_);
     sched_.reset();
   }
 
@@ -48,6 +51,7 @@ class RuntimeTest : public ::testing::TestWithParam<unsigned> {
   }
 
  private:
+  leaks::Options baseline_;
   std::unique_ptr<Scheduler> sched_;
 };
 

@@ -9,6 +9,7 @@
 
 #include "cogo/context.hpp"
 #include "cogo/detail/pool.hpp"
+#include "cogo/leak_check.hpp"
 #include "cogo/timer.hpp"
 
 namespace {
@@ -78,5 +79,8 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   }
   return true;
 }
+
+NoContextTracking::NoContextTracking() : was_on_(cogo::leaks::track_contexts(false)) {}
+NoContextTracking::~NoContextTracking() { cogo::leaks::track_contexts(was_on_); }
 
 }  // namespace cogo::test

@@ -21,6 +21,19 @@ int thread_count();
 // cogo's small-object pool (which would otherwise hide them).
 std::uint64_t allocations();
 
+// Turns the leak checks' context tracking off while it lives: tracking allocates, and
+// tests that count allocations measure the library as it runs without it.
+class NoContextTracking {
+ public:
+  NoContextTracking();
+  ~NoContextTracking();
+  NoContextTracking(const NoContextTracking&) = delete;
+  NoContextTracking& operator=(const NoContextTracking&) = delete;
+
+ private:
+  bool was_on_;
+};
+
 // Starts cogo's background threads (timer driver, executor) so that thread counts taken
 // afterwards are stable.
 void warm_up_runtime();

@@ -278,6 +278,7 @@ TEST(ContextTest, CancelledChildrenLeaveTheirParent) {
 }
 
 TEST(ContextTest, WithCancelAndCancelAllocateOnce) {
+  const cogo::test::NoContextTracking untracked;
   const cogo::Context parent = cogo::with_cancel(cogo::background()).ctx;  // done; fine
   auto [live, keep] = cogo::with_cancel(cogo::background());
   for (const cogo::Context* p : {&parent, static_cast<const cogo::Context*>(&live)}) {
@@ -291,6 +292,7 @@ TEST(ContextTest, WithCancelAndCancelAllocateOnce) {
 }
 
 TEST(ContextTest, CancellingASubtreeDoesNotAllocate) {
+  const cogo::test::NoContextTracking untracked;
   auto [root, cancel] = cogo::with_cancel_cause(cogo::background());
   const Error why("why");  // built before counting
   std::vector<cogo::Cancelable<cogo::CancelFunc>> nodes;

@@ -8,6 +8,12 @@
 #include <source_location>
 #endif
 
+// The task registry (dumps, wait sites, await chains): on unless the build turns it off
+// with the CMake option COGO_TASK_REGISTRY=OFF.
+#ifndef COGO_TASK_REGISTRY
+#define COGO_TASK_REGISTRY 1
+#endif
+
 namespace cogo {
 
 #if defined(__cpp_lib_source_location)

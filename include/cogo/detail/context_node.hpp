@@ -110,6 +110,9 @@ class Node : public Pooled {
 
   RefCount refs_;
   NodeKind kind_;
+  bool tracked_ = false;  // CancelNode: listed for leak checks (see leak_check.cpp)
+  friend void track_context(CancelNode* n) noexcept;
+  friend void untrack_context(CancelNode* n) noexcept;
   Node* parent_;
   CancelNode* done_ = nullptr;
   Node* vals_ = nullptr;
@@ -223,6 +226,21 @@ class CancelNode : public Node, private ChildLink {
 
   friend class DeadlineNode;
 };
+
+// Adds `delta` to the live contexts of diag::snapshot(); a few nanoseconds.
+void count_contexts(int delta) noexcept;
+// Live context nodes over all threads.
+std::int64_t live_contexts() noexcept;
+
+// Counts a cancellation that `n` originated and passes it to the cancel hook, if any
+// (see cogo/cancel_trace.hpp). Called with no lock held.
+void note_cancel(const CancelNode& n, const Error& err, const Error& cause) noexcept;
+
+// Leak checks: while on, every cancelable node made is listed until it is done or
+// freed, so that a test can name the contexts it left pending.
+extern std::atomic<bool> g_track_contexts;
+void track_context(CancelNode* n) noexcept;
+void untrack_context(CancelNode* n) noexcept;
 
 // Cancels `n` at `where` with errc::canceled; a non-empty `cause` is recorded wrapped in
 // an error that names the site. The one path for every user-requested cancel.

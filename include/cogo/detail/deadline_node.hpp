@@ -21,6 +21,10 @@ class DeadlineNode final : public CancelNode, private TimerEntry {
   // Cancels with deadline_exceeded.
   void expire() noexcept;
   void describe_self(std::string& out) const override;
+  // The node whose armed deadline `e` is; for leak reports.
+  static const DeadlineNode* of(const TimerEntry* e) noexcept {
+    return static_cast<const DeadlineNode*>(e);
+  }
 
  private:
   friend class CancelNode;

@@ -38,7 +38,12 @@ class PromiseBase {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
       PromiseBase& p = h.promise();
-      if (p.continuation_) return transfer_to(p.continuation_);  // back to the awaiting frame
+      if (p.continuation_) {  // back to the awaiting frame
+#if COGO_TASK_REGISTRY
+        if (p.record_ != nullptr) p.record_->pop_frame();
+#endif
+        return transfer_to(p.continuation_);
+      }
       p.self_ = h;
       if (tls_runtime.in_loop) {
         tls_runtime.finished = &p;  // the loop frees it once this frame is off the stack

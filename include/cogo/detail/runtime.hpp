@@ -8,9 +8,12 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <string>
+#include <type_traits>
 
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/list.hpp"
@@ -48,6 +51,30 @@ enum class WaitReason : std::uint8_t {
 const char* wait_reason_text(WaitReason r) noexcept;
 
 struct TaskRecord;
+
+// A source_location that one thread stores and others load, word by word (see
+// TaskRecord's sequence lock for how a torn read is detected).
+class AtomicSite {
+ public:
+  void store(const source_location& s) noexcept {
+    std::uintptr_t words[kWords] = {};
+    std::memcpy(words, &s, sizeof s);
+    for (std::size_t i = 0; i < kWords; ++i) w_[i].store(words[i], std::memory_order_release);
+  }
+  source_location load() const noexcept {
+    std::uintptr_t words[kWords];
+    for (std::size_t i = 0; i < kWords; ++i) words[i] = w_[i].load(std::memory_order_acquire);
+    source_location s;
+    std::memcpy(&s, words, sizeof s);
+    return s;
+  }
+
+ private:
+  static_assert(std::is_trivially_copyable_v<source_location>);
+  static constexpr std::size_t kWords = (sizeof(source_location) + sizeof(std::uintptr_t) - 1) /
+                                        sizeof(std::uintptr_t);
+  std::atomic<std::uintptr_t> w_[kWords] = {};
+};
 
 // The per-thread runtime state.
 struct ThreadState {
@@ -87,7 +114,14 @@ ResumeTarget& resume_target_here() noexcept;
 
 // A task started by go(): its identity and what it is doing. A pooled block that the
 // root frame's promise points at; nested frames point at their root's record.
+//
+// The wait fields are written by the task's own thread and read by dumps on any thread,
+// as a sequence lock: `seq` is odd while note_wait writes them. Every field is an atomic
+// with release stores and acquire loads (plain moves on x86), so a reader that saw any
+// field of a newer wait also sees `seq` changed and retries.
 struct TaskRecord {
+  static constexpr std::uint32_t kMaxFrames = 8;  // await-chain frames remembered
+
   ListNode registry_link;                 // in its scheduler's registry
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
@@ -95,23 +129,53 @@ struct TaskRecord {
   source_location start_site;
   void* scheduler = nullptr;              // the SchedulerImpl it runs on
   void* registry_shard = nullptr;         // which registry list holds it
-  // What it is waiting on; written by the task's own thread when it suspends.
+  void* context = nullptr;                // a bound context node (diag::bind_context), guarded by
+                                          // the shard's lock
   std::atomic<std::uint8_t> state{0};     // TaskState
   std::atomic<std::uint8_t> wait_reason{0};
-  source_location wait_site;
-  std::int64_t wait_since = 0;            // a timestamp (see clock_stamp)
-  void* innermost = nullptr;              // PromiseBase* of the frame that suspended
+  std::atomic<std::uint32_t> seq{0};
+  AtomicSite wait_site;
+  std::atomic<std::int64_t> wait_since{0};   // monotonic_ns_coarse()
+  // The await chain: the resume function of each cogo frame, outermost first. `depth`
+  // may exceed kMaxFrames; the frames beyond are counted, not kept.
+  std::atomic<std::uint32_t> depth{0};
+  std::atomic<const void*> frames[kMaxFrames] = {};
+
+  void push_frame(const void* fn) noexcept {
+    const std::uint32_t d = depth.load(std::memory_order_relaxed);
+    if (d < kMaxFrames) frames[d].store(fn, std::memory_order_relaxed);
+    depth.store(d + 1, std::memory_order_release);
+  }
+  void pop_frame() noexcept {
+    depth.store(depth.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+  }
 };
 
 enum class TaskState : std::uint8_t { runnable = 0, running = 1, waiting = 2 };
 
-// Marks the current task (if any) waiting for `reason` at `site`; `frame` is the
-// awaiting frame's promise when it is a cogo Task, else null.
-void note_wait(WaitReason reason, const source_location& site, void* frame) noexcept;
+// The function a coroutine frame resumes into. g++ and clang both begin a frame with
+// its resume function's address (the coroutine ABI both follow); a frame at its final
+// suspension may hold null there.
+inline const void* frame_function(void* frame_address) noexcept {
+  return *static_cast<const void* const*>(frame_address);
+}
+
+// The execution trace (cogo/trace.hpp): whether it records, and its event hooks.
+extern std::atomic<bool> g_tracing;
+void trace_run(TaskRecord* t) noexcept;                     // t runs on this thread
+void trace_stop(TaskRecord* t, const char* why) noexcept;   // t stops running here
+void trace_spawn(TaskRecord* t) noexcept;
+void trace_cancel(const source_location& site, bool deadline) noexcept;
+
+// Marks the current task (if any) waiting for `reason` at `site`.
+void note_wait(WaitReason reason, const source_location& site) noexcept;
 // Marks the current task running again (called when a wait ends on this thread).
 inline void note_running(TaskRecord* t) noexcept {
   tls_runtime.task = t;
-  if (t != nullptr) t->state.store(static_cast<std::uint8_t>(TaskState::running), std::memory_order_relaxed);
+  if (t != nullptr) {
+    t->state.store(static_cast<std::uint8_t>(TaskState::running), std::memory_order_relaxed);
+    if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_run(t);
+  }
 }
 
 // The decision of one wait: which of its cases completed. Lives in the awaiting frame.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "cogo/detail/executor.hpp"
@@ -89,6 +90,11 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   unsigned idle_workers() const noexcept {
     return static_cast<unsigned>(nidle_.load(std::memory_order_acquire));
   }
+  std::uint64_t tasks_ended() const noexcept {
+    std::uint64_t n = external_registry_.ended.load(std::memory_order_relaxed);
+    for (auto& w : workers_) n += w->registry.ended.load(std::memory_order_relaxed);
+    return n;
+  }
   std::uint64_t tasks_started() const noexcept {
     std::uint64_t n = external_registry_.started.load(std::memory_order_relaxed);
     for (auto& w : workers_) n += w->registry.started.load(std::memory_order_relaxed);
@@ -143,7 +149,34 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
 
   RegistryShard external_registry_;
   std::atomic<bool> stopping_{false};
+
+ public:
+  // In the process's list of schedulers (see diag_registry.cpp).
+  struct AllLink : ListNode {
+    SchedulerImpl* sched = nullptr;
+  } all_link;
 };
+
+// The process's list of live schedulers, for num_tasks(), dumps and figures. A
+// scheduler joins once its workers run and leaves once drained, adding its counts to
+// the totals of schedulers gone.
+void register_scheduler(SchedulerImpl* s) noexcept;
+void unregister_scheduler(SchedulerImpl* s) noexcept;
+
+// Totals over every scheduler, live and gone.
+struct SchedulerTotals {
+  std::uint64_t started = 0, ended = 0, steals = 0, parks = 0;
+};
+SchedulerTotals scheduler_totals() noexcept;
+
+// Calls f(scheduler) for every live scheduler, with the list locked: none can finish
+// its destruction meanwhile.
+void for_each_scheduler_raw(void (*fn)(SchedulerImpl&, void*), void* arg);
+template <class F>
+void for_each_scheduler(F&& f) {
+  for_each_scheduler_raw(
+      [](SchedulerImpl& s, void* a) { (*static_cast<std::remove_reference_t<F>*>(a))(s); }, &f);
+}
 
 template <class F>
 void SchedulerImpl::for_each_task(F&& f) {

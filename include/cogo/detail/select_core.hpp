@@ -64,14 +64,11 @@ void unlock_all(const std::array<Lock*, N>& locks, std::size_t k) noexcept {
   for (std::size_t i = 0; i < k; ++i) copy[i]->unlock();
 }
 
-// Records in the current task what it waits on, and which frame waits.
+// Records in the current task what it waits on and where.
 template <class P>
-void note_wait_in(std::coroutine_handle<P> h, WaitReason reason, const source_location& site) noexcept {
-  if constexpr (std::is_base_of_v<PromiseBase, P>) {
-    note_wait(reason, site, &h.promise());
-  } else {
-    note_wait(reason, site, nullptr);
-  }
+void note_wait_in(std::coroutine_handle<P> /*h*/, WaitReason reason,
+                  const source_location& site) noexcept {
+  note_wait(reason, site);
 }
 
 // co_await of one case.

@@ -102,6 +102,13 @@ class TimerService {
   void advance_manual(std::int64_t to);
 
   std::size_t armed() const noexcept;
+  // Calls f(entry, when) for every armed entry, under the service's lock: f must only
+  // read the entries' immutable fields.
+  template <class F>
+  void for_each_armed(F&& f) const {
+    LockGuard g(mu_);
+    for (const Slot& s : heap_) f(s.entry, s.when);
+  }
   // Timers armed since the service was made.
   std::uint64_t arms() const noexcept { return arms_.load(std::memory_order_relaxed); }
   // The earliest deadline armed, or kNoDeadline; may be stale by the time it is read.

@@ -46,8 +46,11 @@ class TimerState : public TimerEntry, public Pooled {
   enum Flavor : std::uint8_t { kOneShot = 0, kTicker = 1, kFunc = 2 };
   static constexpr std::int64_t kNoValue = INT64_MIN;
 
-  static TimerState* make_one_shot(TimerService& svc);
-  static TimerState* make_ticker(TimerService& svc, std::int64_t period_ns);
+  static TimerState* make_one_shot(TimerService& svc, source_location site);
+  static TimerState* make_ticker(TimerService& svc, std::int64_t period_ns, source_location site);
+
+  // Where the Timer, Ticker or after_func was made; for leak reports.
+  const source_location& site() const noexcept { return site_; }
 
   void add_ref() noexcept { refs_.add(); }
   bool sole_reference() const noexcept { return refs_.is_sole(); }
@@ -82,7 +85,7 @@ class TimerState : public TimerEntry, public Pooled {
 
  protected:
   friend void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
-  TimerState(TimerService& svc, Flavor flavor) noexcept;
+  TimerState(TimerService& svc, Flavor flavor, source_location site) noexcept;
   ~TimerState();
 
   Flavor flavor() const noexcept { return static_cast<Flavor>(owner_bits & 3); }
@@ -106,12 +109,13 @@ class TimerState : public TimerEntry, public Pooled {
   std::int64_t pending_ COGO_GUARDED_BY(mu_) = kNoValue;
   HeadList receivers_ COGO_GUARDED_BY(mu_);
   TimerService* svc_;  // a strong reference
+  source_location site_;
 };
 
 class TickerState final : public TimerState {
  public:
-  TickerState(TimerService& svc, std::int64_t period) noexcept
-      : TimerState(svc, kTicker), period_(period) {}
+  TickerState(TimerService& svc, std::int64_t period, source_location site) noexcept
+      : TimerState(svc, kTicker, site), period_(period) {}
   std::int64_t period_ COGO_GUARDED_BY(mu_);
 };
 
@@ -126,7 +130,6 @@ class FuncTimerBase : public TimerState, public Runnable {
 
   CallFn call_;
   DestroyFn destroy_;
-  source_location site_;
   std::uint32_t queued_ COGO_GUARDED_BY(mu_) = 0;  // fires whose run has not finished
 
  private:

@@ -1,0 +1,127 @@
+// dump_tasks: level 1 (grouped, with counts) and level 2 (each task, Go-style).
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "cogo/detail/format.hpp"
+#include "cogo/diag.hpp"
+
+namespace cogo::diag {
+namespace {
+
+std::string site_text(const source_location& s) {
+  std::string out;
+  detail::append_site(out, s);
+  return out;
+}
+
+const char* state_text(const TaskInfo& t) noexcept {
+  switch (t.state) {
+    case TaskState::running:
+      return "running";
+    case TaskState::waiting:
+      return t.wait_reason.c_str();
+    case TaskState::runnable:
+      break;
+  }
+  return "runnable";
+}
+
+// Go's duration form, to the millisecond: "3.2s", "150ms", "0s".
+std::string waited_text(std::chrono::nanoseconds d) {
+  const std::int64_t ms = d.count() / 1'000'000;
+  return detail::go_duration(std::chrono::milliseconds(ms));
+}
+
+std::string task_label(std::uint64_t id, const std::string& name) {
+  std::string out = "task " + std::to_string(id);
+  if (!name.empty()) out += " \"" + name + "\"";
+  return out;
+}
+
+void dump_level1(std::ostream& os, const std::vector<TaskInfo>& list) {
+  // Key: start site, what it does, wait site.
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<Key, std::size_t> groups;
+  for (const TaskInfo& t : list) {
+    const bool waiting = t.state == TaskState::waiting;
+    groups[Key{state_text(t), waiting ? site_text(t.wait_site) : std::string(),
+               waiting ? std::string(t.wait_site.function_name()) : std::string(),
+               site_text(t.start_site), t.start_site.function_name()}]++;
+  }
+  std::vector<std::pair<const Key*, std::size_t>> order;
+  order.reserve(groups.size());
+  for (const auto& [k, n] : groups) order.emplace_back(&k, n);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  os << "tasks: total " << list.size() << '\n';
+  for (const auto& [k, n] : order) {
+    const auto& [what, wait_site, wait_fn, start_site, start_fn] = *k;
+    os << n << " [" << what << "]\n";
+    if (!wait_site.empty()) os << "#\twaiting at " << wait_site << " in " << wait_fn << '\n';
+    os << "#\tstarted at " << start_site << " in " << start_fn << '\n';
+    os << '\n';
+  }
+}
+
+void dump_level2(std::ostream& os, const std::vector<TaskInfo>& list) {
+  std::vector<const TaskInfo*> order;
+  order.reserve(list.size());
+  std::unordered_map<std::uint64_t, const TaskInfo*> by_id;
+  for (const TaskInfo& t : list) {
+    order.push_back(&t);
+    by_id.emplace(t.id, &t);
+  }
+  std::sort(order.begin(), order.end(),
+            [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; });
+  for (const TaskInfo* t : order) {
+    os << task_label(t->id, t->name) << " [" << state_text(*t);
+    if (t->state == TaskState::waiting) os << ", " << waited_text(t->waiting_for);
+    os << "]:\n";
+    // The await chain, innermost first; only the innermost frame's site is known (where
+    // it waits).
+    if (t->chain_depth > t->chain.size()) {
+      os << "  ... " << (t->chain_depth - t->chain.size()) << " inner frames not kept\n";
+    }
+    for (std::size_t i = t->chain.size(); i-- > 0;) {
+      os << "  " << t->chain[i].name << '\n';
+      if (i + 1 == t->chain.size() && t->chain_depth == t->chain.size() &&
+          t->state == TaskState::waiting) {
+        os << "      " << site_text(t->wait_site) << '\n';
+      }
+    }
+    if (t->chain.empty() && t->state == TaskState::waiting) {
+      os << "  " << t->wait_site.function_name() << "\n      " << site_text(t->wait_site) << '\n';
+    }
+    os << "  started by ";
+    if (t->parent_id == 0) {
+      os << "a thread";
+    } else if (auto it = by_id.find(t->parent_id); it != by_id.end()) {
+      os << task_label(t->parent_id, it->second->name);
+    } else {
+      os << "task " << t->parent_id << " (ended)";
+    }
+    os << " at " << site_text(t->start_site) << '\n';
+    if (t->context) os << "  context: " << t->context->describe() << '\n';
+    os << '\n';
+  }
+}
+
+}  // namespace
+
+void dump_tasks(std::ostream& os, const std::vector<TaskInfo>& list, int level) {
+  if (level <= 1) {
+    dump_level1(os, list);
+  } else {
+    os << "tasks: total " << list.size() << "\n\n";
+    dump_level2(os, list);
+  }
+  os.flush();
+}
+
+void dump_tasks(std::ostream& os, int level) { dump_tasks(os, tasks(), level); }
+
+}  // namespace cogo::diag

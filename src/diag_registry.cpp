@@ -1,0 +1,174 @@
+// The process's list of schedulers, num_tasks(), and copies of task records.
+#include <unordered_map>
+
+#include "cogo/detail/context_node.hpp"
+#include "cogo/detail/futex.hpp"
+#include "cogo/detail/scheduler_impl.hpp"
+#include "cogo/diag.hpp"
+
+namespace cogo {
+namespace detail {
+namespace {
+
+struct SchedulerList {
+  Lock mu;
+  List all COGO_GUARDED_BY(mu);
+  SchedulerTotals gone COGO_GUARDED_BY(mu);
+};
+
+SchedulerList& schedulers() noexcept {
+  static SchedulerList* list = new SchedulerList;  // never destroyed: used at exit
+  return *list;
+}
+
+SchedulerImpl* from_all_link(ListNode* n) noexcept {
+  return static_cast<SchedulerImpl::AllLink*>(n)->sched;
+}
+
+
+diag::TaskState public_state(std::uint8_t s) noexcept {
+  switch (static_cast<TaskState>(s)) {
+    case TaskState::running:
+      return diag::TaskState::running;
+    case TaskState::waiting:
+      return diag::TaskState::waiting;
+    case TaskState::runnable:
+      break;
+  }
+  return diag::TaskState::runnable;
+}
+
+// Copies what a dump needs of one record. Runs under the record's shard lock, so the
+// record stays; its wait fields are read under the sequence lock (see TaskRecord).
+[[maybe_unused]] void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
+  out.id = r.id;
+  out.parent_id = r.parent_id;
+  out.name = r.name;
+  out.start_site = r.start_site;
+  const void* frames[TaskRecord::kMaxFrames];
+  std::uint32_t depth = 0;
+  std::uint8_t state = 0;
+  std::uint8_t reason = 0;
+  source_location site;
+  std::int64_t since = 0;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const std::uint32_t s1 = r.seq.load(std::memory_order_acquire);
+    state = r.state.load(std::memory_order_acquire);
+    reason = r.wait_reason.load(std::memory_order_acquire);
+    site = r.wait_site.load();
+    since = r.wait_since.load(std::memory_order_acquire);
+    depth = r.depth.load(std::memory_order_acquire);
+    const std::uint32_t kept = std::min(depth, TaskRecord::kMaxFrames);
+    for (std::uint32_t i = 0; i < kept; ++i) frames[i] = r.frames[i].load(std::memory_order_acquire);
+    const std::uint32_t s2 = r.seq.load(std::memory_order_relaxed);
+    if (s1 == s2 && (s1 & 1U) == 0) break;  // a consistent copy; else it changed: again
+  }
+  out.state = public_state(state);
+  if (out.state == diag::TaskState::waiting) {
+    out.wait_reason = wait_reason_text(static_cast<WaitReason>(reason));
+    out.wait_site = site;
+    out.waiting_for = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - since));
+  }
+  out.chain_depth = depth;
+  const std::uint32_t kept = std::min(depth, TaskRecord::kMaxFrames);
+  out.chain.resize(kept);
+  for (std::uint32_t i = 0; i < kept; ++i) out.chain[i].function = frames[i];
+  if (r.context != nullptr) {
+    auto* n = static_cast<Node*>(r.context);
+    n->add_ref();
+    out.context = Context::adopt(n);
+  }
+}
+
+}  // namespace
+
+void for_each_scheduler_raw(void (*fn)(SchedulerImpl&, void*), void* arg) {
+  SchedulerList& l = schedulers();
+  LockGuard g(l.mu);
+  l.all.for_each([&](ListNode* n) { fn(*from_all_link(n), arg); });
+}
+
+void register_scheduler(SchedulerImpl* s) noexcept {
+  SchedulerList& l = schedulers();
+  LockGuard g(l.mu);
+  s->all_link.sched = s;
+  l.all.push_back(&s->all_link);
+}
+
+void unregister_scheduler(SchedulerImpl* s) noexcept {
+  SchedulerList& l = schedulers();
+  LockGuard g(l.mu);
+  List::remove(&s->all_link);
+  l.gone.started += s->tasks_started();
+  l.gone.ended += s->tasks_ended();
+  l.gone.steals += s->steals();
+  l.gone.parks += s->parks();
+}
+
+SchedulerTotals scheduler_totals() noexcept {
+  SchedulerList& l = schedulers();
+  LockGuard g(l.mu);
+  SchedulerTotals t = l.gone;
+  l.all.for_each([&](ListNode* n) {
+    SchedulerImpl* s = from_all_link(n);
+    // Ended first, as live_tasks() does: a task that starts in between is never missed.
+    t.ended += s->tasks_ended();
+    t.started += s->tasks_started();
+    t.steals += s->steals();
+    t.parks += s->parks();
+  });
+  return t;
+}
+
+}  // namespace detail
+
+std::size_t num_tasks() noexcept {
+  std::size_t n = 0;
+  detail::for_each_scheduler([&](detail::SchedulerImpl& s) { n += s.live_tasks(); });
+  return n;
+}
+
+namespace diag {
+
+std::vector<TaskInfo> tasks() {
+  std::vector<TaskInfo> out;
+#if COGO_TASK_REGISTRY
+  const std::int64_t now = detail::monotonic_ns_coarse();
+  detail::for_each_scheduler([&](detail::SchedulerImpl& s) {
+    s.for_each_task([&](detail::TaskRecord* r) {
+      out.emplace_back();
+      detail::copy_record(*r, now, out.back());
+    });
+  });
+  std::unordered_map<const void*, std::string> names;
+  for (TaskInfo& t : out) {
+    for (Frame& f : t.chain) {
+      auto [it, added] = names.try_emplace(f.function);
+      if (added) it->second = f.function != nullptr ? symbolize(f.function) : "?";
+      f.name = it->second;
+    }
+  }
+#endif
+  return out;
+}
+
+void bind_context(const Context& ctx) {
+#if COGO_TASK_REGISTRY
+  detail::TaskRecord* r = detail::tls_runtime.task;
+  if (r == nullptr) return;
+  detail::Node* n = ctx.node();
+  n->add_ref();
+  void* old = nullptr;
+  {
+    auto* shard = static_cast<detail::RegistryShard*>(r->registry_shard);
+    detail::LockGuard g(shard->mu);
+    old = std::exchange(r->context, n);
+  }
+  if (old != nullptr) static_cast<detail::Node*>(old)->release();
+#else
+  (void)ctx;
+#endif
+}
+
+}  // namespace diag
+}  // namespace cogo

@@ -1,0 +1,187 @@
+// find_leaks: tasks from the registry, armed timers from every scheduler's timer
+// service, and pending cancelable contexts from the tracking list.
+#include "cogo/leak_check.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+#include "cogo/detail/context_node.hpp"
+#include "cogo/detail/deadline_node.hpp"
+#include "cogo/detail/format.hpp"
+#include "cogo/detail/scheduler_impl.hpp"
+#include "cogo/detail/timer_cases.hpp"
+#include "cogo/detail/timer_state.hpp"
+
+namespace cogo {
+namespace detail {
+
+std::atomic<bool> g_track_contexts{false};
+
+namespace {
+struct Tracked {
+  std::mutex mu;
+  std::unordered_set<CancelNode*> nodes;
+};
+Tracked& tracked() {
+  static auto* t = new Tracked;  // never destroyed: nodes may die during exit
+  return *t;
+}
+}  // namespace
+
+void track_context(CancelNode* n) noexcept {
+  Tracked& t = tracked();
+  std::lock_guard<std::mutex> g(t.mu);
+  try {
+    t.nodes.insert(n);
+    n->tracked_ = true;
+  } catch (...) {
+    // Out of memory: this one goes unlisted.
+  }
+}
+
+void untrack_context(CancelNode* n) noexcept {
+  Tracked& t = tracked();
+  std::lock_guard<std::mutex> g(t.mu);
+  t.nodes.erase(n);
+  n->tracked_ = false;
+}
+
+}  // namespace detail
+
+namespace leaks {
+namespace {
+
+using detail::TimerEntry;
+
+struct TimerSeen {
+  const void* entry;
+  LeakedTimer info;
+};
+
+std::vector<TimerSeen> armed_timers() {
+  std::vector<TimerSeen> out;
+  std::vector<detail::TimerService*> services;
+  detail::for_each_scheduler([&](detail::SchedulerImpl& s) {
+    detail::TimerService* svc = &s.timers();
+    if (std::find(services.begin(), services.end(), svc) != services.end()) return;
+    services.push_back(svc);
+    const std::int64_t now = svc->now();
+    svc->for_each_armed([&](const TimerEntry* e, std::int64_t when) {
+      LeakedTimer t;
+      switch (e->kind) {
+        case detail::TimerKind::deadline:
+          t.kind = "context deadline";
+          t.site = detail::DeadlineNode::of(e)->site();
+          break;
+        case detail::TimerKind::timer:
+          t.kind = "timer";
+          t.site = static_cast<const detail::TimerState*>(e)->site();
+          break;
+        case detail::TimerKind::after:
+          t.kind = "after";
+          t.site = detail::AfterCase::site_of(e);
+          break;
+      }
+      t.due_in = std::chrono::nanoseconds(when - now);
+      out.push_back(TimerSeen{e, std::move(t)});
+    });
+  });
+  return out;
+}
+
+struct ContextSeen {
+  const void* node;
+  LeakedContext info;
+};
+
+std::vector<ContextSeen> pending_contexts() {
+  std::vector<ContextSeen> out;
+  detail::Tracked& t = detail::tracked();
+  std::lock_guard<std::mutex> g(t.mu);
+  // A listed node is alive: its destructor unlists it under this lock first.
+  for (detail::CancelNode* n : t.nodes) {
+    out.push_back(ContextSeen{n, LeakedContext{n->site(), detail::describe(n)}});
+  }
+  return out;
+}
+
+bool ignored(const diag::TaskInfo& t, const std::vector<std::string>& functions) {
+  const std::string_view fn = t.start_site.function_name();
+  return std::any_of(functions.begin(), functions.end(),
+                     [&](const std::string& s) { return fn.find(s) != std::string_view::npos; });
+}
+
+}  // namespace
+
+Options& Options::ignore_function(std::string substring) {
+  ignored_functions_.push_back(std::move(substring));
+  return *this;
+}
+
+Options& Options::ignore_current() {
+  track_contexts(true);
+  for (const diag::TaskInfo& t : diag::tasks()) ignored_tasks_.insert(t.id);
+  for (const TimerSeen& t : armed_timers()) ignored_timers_.insert(t.entry);
+  for (const ContextSeen& c : pending_contexts()) ignored_contexts_.insert(c.node);
+  return *this;
+}
+
+Options& Options::timeout(std::chrono::milliseconds t) noexcept {
+  timeout_ = t;
+  return *this;
+}
+
+Report find_leaks(const Options& options) {
+  const auto give_up = std::chrono::steady_clock::now() + options.timeout_;
+  auto pause = std::chrono::microseconds(500);
+  for (;;) {
+    Report r;
+    for (diag::TaskInfo& t : diag::tasks()) {
+      if (options.ignored_tasks_.count(t.id) != 0) continue;
+      if (ignored(t, options.ignored_functions_)) continue;
+      r.tasks.push_back(std::move(t));
+    }
+    for (TimerSeen& t : armed_timers()) {
+      if (options.ignored_timers_.count(t.entry) == 0) r.timers.push_back(std::move(t.info));
+    }
+    for (ContextSeen& c : pending_contexts()) {
+      if (options.ignored_contexts_.count(c.node) == 0) r.contexts.push_back(std::move(c.info));
+    }
+    if (r.empty() || std::chrono::steady_clock::now() >= give_up) return r;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(50));
+  }
+}
+
+bool track_contexts(bool on) noexcept {
+  return detail::g_track_contexts.exchange(on, std::memory_order_relaxed);
+}
+
+std::string Report::describe() const {
+  std::ostringstream os;
+  auto site = [](const source_location& s) {
+    std::string out;
+    detail::append_site(out, s);
+    return out;
+  };
+  if (!tasks.empty()) os << tasks.size() << " task(s) leaked\n";
+  for (const LeakedTimer& t : timers) {
+    os << "timer leaked: " << t.kind << " made at " << site(t.site) << " in "
+       << t.site.function_name() << ", due in " << detail::go_duration(t.due_in) << '\n';
+  }
+  for (const LeakedContext& c : contexts) {
+    os << "context leaked: " << c.description << ", made at " << site(c.site) << " in "
+       << c.site.function_name() << ", never cancelled\n";
+  }
+  if (!tasks.empty()) {
+    os << '\n';
+    diag::dump_tasks(os, tasks, 2);
+  }
+  return os.str();
+}
+
+}  // namespace leaks
+}  // namespace cogo
