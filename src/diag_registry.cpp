@@ -45,7 +45,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
   out.parent_id = r.parent_id;
   out.name = r.name;
   out.start_site = r.start_site;
-  const void* frames[TaskRecord::kMaxFrames];
+  std::int32_t frames[TaskRecord::kMaxFrames];
   std::uint32_t depth = 0;
   std::uint8_t state = 0;
   std::uint8_t reason = 0;
@@ -72,7 +72,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
   out.chain_depth = depth;
   const std::uint32_t kept = std::min(depth, TaskRecord::kMaxFrames);
   out.chain.resize(kept);
-  for (std::uint32_t i = 0; i < kept; ++i) out.chain[i].function = frames[i];
+  for (std::uint32_t i = 0; i < kept; ++i) out.chain[i].function = TaskRecord::decode_frame(frames[i]);
   if (r.context != nullptr) {
     auto* n = static_cast<Node*>(r.context);
     n->add_ref();

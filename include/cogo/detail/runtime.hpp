@@ -10,6 +10,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <climits>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -136,14 +137,29 @@ struct TaskRecord {
   std::atomic<std::uint32_t> seq{0};
   AtomicSite wait_site;
   std::atomic<std::int64_t> wait_since{0};   // monotonic_ns_coarse()
-  // The await chain: the resume function of each cogo frame, outermost first. `depth`
-  // may exceed kMaxFrames; the frames beyond are counted, not kept.
+  // The await chain: the resume function of each cogo frame, outermost first, as its
+  // distance from code_anchor() (4 bytes instead of 8 keeps a parked task small; code
+  // more than 2 GiB away is kept as kFarFrame). `depth` may exceed kMaxFrames; the
+  // frames beyond are counted, not kept.
+  static constexpr std::int32_t kFarFrame = INT32_MIN;
   std::atomic<std::uint32_t> depth{0};
-  std::atomic<const void*> frames[kMaxFrames] = {};
+  std::atomic<std::int32_t> frames[kMaxFrames] = {};
+
+  static std::int32_t encode_frame(const void* fn) noexcept {
+    const std::intptr_t d = reinterpret_cast<std::intptr_t>(fn) - code_anchor();
+    return d > INT32_MIN && d <= INT32_MAX ? static_cast<std::int32_t>(d) : kFarFrame;
+  }
+  static const void* decode_frame(std::int32_t v) noexcept {
+    return v == kFarFrame ? nullptr : reinterpret_cast<const void*>(code_anchor() + v);
+  }
+  static std::intptr_t code_anchor() noexcept {
+    return reinterpret_cast<std::intptr_t>(&frame_anchor);
+  }
+  static void frame_anchor() noexcept {}
 
   void push_frame(const void* fn) noexcept {
     const std::uint32_t d = depth.load(std::memory_order_relaxed);
-    if (d < kMaxFrames) frames[d].store(fn, std::memory_order_relaxed);
+    if (d < kMaxFrames) frames[d].store(encode_frame(fn), std::memory_order_relaxed);
     depth.store(d + 1, std::memory_order_release);
   }
   void pop_frame() noexcept {
