@@ -122,6 +122,14 @@ void dump_tasks(std::ostream& os, const std::vector<TaskInfo>& list, int level) 
   os.flush();
 }
 
-void dump_tasks(std::ostream& os, int level) { dump_tasks(os, tasks(), level); }
+void dump_tasks(std::ostream& os, int level) {
+  const std::vector<TaskInfo> list = tasks();
+  const std::size_t live = num_tasks();
+  if (live > list.size()) {
+    os << "tasks: " << live - list.size()
+       << " running or runnable that have not waited yet are not listed\n";
+  }
+  dump_tasks(os, list, level);
+}
 
 }  // namespace cogo::diag

@@ -123,7 +123,10 @@ Options& Options::ignore_function(std::string substring) {
 
 Options& Options::ignore_current() {
   track_contexts(true);
-  for (const diag::TaskInfo& t : diag::tasks()) ignored_tasks_.insert(t.id);
+  const std::vector<diag::TaskInfo> listed = diag::tasks();
+  const std::size_t live = num_tasks();
+  ignored_unlisted_ = live > listed.size() ? live - listed.size() : 0;
+  for (const diag::TaskInfo& t : listed) ignored_tasks_.insert(t.id);
   for (const TimerSeen& t : armed_timers()) ignored_timers_.insert(t.entry);
   for (const ContextSeen& c : pending_contexts()) ignored_contexts_.insert(c.node);
   return *this;
@@ -139,7 +142,11 @@ Report find_leaks(const Options& options) {
   auto pause = std::chrono::microseconds(500);
   for (;;) {
     Report r;
-    for (diag::TaskInfo& t : diag::tasks()) {
+    std::vector<diag::TaskInfo> listed = diag::tasks();
+    const std::size_t live = num_tasks();
+    const std::size_t unlisted = live > listed.size() ? live - listed.size() : 0;
+    r.unlisted_tasks = unlisted > options.ignored_unlisted_ ? unlisted - options.ignored_unlisted_ : 0;
+    for (diag::TaskInfo& t : listed) {
       if (options.ignored_tasks_.count(t.id) != 0) continue;
       if (ignored(t, options.ignored_functions_)) continue;
       r.tasks.push_back(std::move(t));
@@ -168,6 +175,9 @@ std::string Report::describe() const {
     return out;
   };
   if (!tasks.empty()) os << tasks.size() << " task(s) leaked\n";
+  if (unlisted_tasks != 0) {
+    os << unlisted_tasks << " task(s) still running or runnable that never waited (not listed)\n";
+  }
   for (const LeakedTimer& t : timers) {
     os << "timer leaked: " << t.kind << " made at " << site(t.site) << " in "
        << t.site.function_name() << ", due in " << detail::go_duration(t.due_in) << '\n';

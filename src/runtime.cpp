@@ -64,6 +64,7 @@ void note_wait(WaitReason reason, const source_location& site) noexcept {
   if (t == nullptr) return;
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_stop(t, wait_reason_text(reason));
 #if COGO_TASK_REGISTRY
+  list_task(t);
   // The sequence lock's write side (see TaskRecord): odd while the fields change.
   const std::uint32_t seq = t->seq.load(std::memory_order_relaxed);
   t->seq.store(seq + 1, std::memory_order_relaxed);
@@ -149,8 +150,9 @@ std::uint32_t select_random() noexcept {
 
 void yield::await_suspend(std::coroutine_handle<> h) const noexcept {
   const_cast<yield*>(this)->task_ = detail::tls_runtime.task;
-  if (COGO_UNLIKELY(detail::g_tracing.load(std::memory_order_relaxed)) && task_ != nullptr) {
-    detail::trace_stop(task_, "yield");
+  if (task_ != nullptr) {
+    detail::list_task(task_);
+    if (COGO_UNLIKELY(detail::g_tracing.load(std::memory_order_relaxed))) detail::trace_stop(task_, "yield");
   }
   if (detail::SchedulerImpl* s = detail::SchedulerImpl::current()) {
     s->requeue(h);

@@ -404,10 +404,6 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   r->registry_shard = &shard;
 #if COGO_TASK_REGISTRY
   r->push_frame(frame_function(h.address()));
-  {
-    LockGuard g(shard.mu);
-    shard.tasks.push_back(&r->registry_link);
-  }
 #endif
   shard.started.fetch_add(1, std::memory_order_relaxed);
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_spawn(r);
@@ -419,14 +415,23 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   }
 }
 
+void list_task_slow(TaskRecord* t) noexcept {
+  auto* shard = static_cast<RegistryShard*>(t->registry_shard);
+  LockGuard g(shard->mu);
+  shard->tasks.push_back(&t->registry_link);
+  t->listed = true;
+}
+
 void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
   auto* shard = static_cast<RegistryShard*>(r->registry_shard);
   void* context = nullptr;
 #if COGO_TASK_REGISTRY
-  {
+  if (r->listed) {
     LockGuard g(shard->mu);
     List::remove(&r->registry_link);
     context = std::exchange(r->context, nullptr);
+  } else {
+    context = std::exchange(r->context, nullptr);  // never listed: no dump can see it
   }
 #endif
   if (context != nullptr) static_cast<Node*>(context)->release();

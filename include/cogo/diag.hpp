@@ -7,7 +7,9 @@
 // the co_await, captured by the awaitable's factory) and since when.
 //
 // num_tasks()              live tasks on every scheduler (Go's runtime.NumGoroutine).
-// diag::tasks()            a copy of every live task's record.
+// diag::tasks()            a copy of the record of every live task that has waited at
+//                          least once (a task is listed from its first suspension, so
+//                          one that runs to its end without waiting costs no lock).
 // diag::dump_tasks(os, 1)  tasks grouped by (start site, wait reason, wait site), with
 //                          counts, largest group first (Go's goroutine?debug=1).
 // diag::dump_tasks(os, 2)  each task Go-style: `task 17 "worker" [chan send, 3.2s]:`,
@@ -66,7 +68,8 @@ struct TaskInfo {
   std::optional<Context> context;  // from bind_context
 };
 
-// A copy of every live task's record, in no particular order. Frame names are filled
+// A copy of the record of every live task that has suspended at least once, in no
+// particular order. Frame names are filled
 // in. Empty when the registry is compiled out.
 std::vector<TaskInfo> tasks();
 

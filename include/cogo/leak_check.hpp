@@ -39,10 +39,15 @@ struct LeakedContext {
 
 struct Report {
   std::vector<diag::TaskInfo> tasks;
+  // Live tasks beyond the baseline that have never waited, so are not listed (running
+  // or about to run).
+  std::size_t unlisted_tasks = 0;
   std::vector<LeakedTimer> timers;
   std::vector<LeakedContext> contexts;
 
-  bool empty() const noexcept { return tasks.empty() && timers.empty() && contexts.empty(); }
+  bool empty() const noexcept {
+    return tasks.empty() && unlisted_tasks == 0 && timers.empty() && contexts.empty();
+  }
   // A summary line per kind, then a level-2 dump of the leaked tasks.
   std::string describe() const;
 };
@@ -61,6 +66,7 @@ class Options {
   friend Report find_leaks(const Options& options);
   std::vector<std::string> ignored_functions_;
   std::unordered_set<std::uint64_t> ignored_tasks_;
+  std::size_t ignored_unlisted_ = 0;
   std::unordered_set<const void*> ignored_timers_;
   std::unordered_set<const void*> ignored_contexts_;
   std::chrono::milliseconds timeout_{1000};

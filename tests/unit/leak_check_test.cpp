@@ -97,7 +97,7 @@ TEST_F(LeakCheckTest, ALeakedDeadlineIsBothAContextAndATimer) {
 TEST_F(LeakCheckTest, IgnoredFunctionsAndCurrentTasksAreNotLeaks) {
   auto never = cogo::make_chan<int>();
   sched.go("before", stuck_forever(never));
-  ASSERT_TRUE(cogo::test::eventually([] { return cogo::num_tasks() >= 1; }));
+  ASSERT_TRUE(cogo::test::eventually([] { return cogo::diag::tasks().size() >= 1; }));
   auto now = cogo::leaks::Options().ignore_current().timeout(20ms);
   EXPECT_TRUE(cogo::leaks::find_leaks(now).empty());
   sched.go("after", stuck_forever(never));

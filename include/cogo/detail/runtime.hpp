@@ -129,7 +129,10 @@ struct TaskRecord {
   std::string name;
   source_location start_site;
   void* scheduler = nullptr;              // the SchedulerImpl it runs on
-  void* registry_shard = nullptr;         // which registry list holds it
+  void* registry_shard = nullptr;         // the shard it counts in, and is listed in
+  // Listed in its shard from its first suspension on (see list_task); only the task's
+  // own thread reads or writes this.
+  bool listed = false;
   void* context = nullptr;                // a bound context node (diag::bind_context), guarded by
                                           // the shard's lock
   std::atomic<std::uint8_t> state{0};     // TaskState
@@ -182,6 +185,18 @@ void trace_run(TaskRecord* t) noexcept;                     // t runs on this th
 void trace_stop(TaskRecord* t, const char* why) noexcept;   // t stops running here
 void trace_spawn(TaskRecord* t) noexcept;
 void trace_cancel(const source_location& site, bool deadline) noexcept;
+
+// Puts `t` on its shard's list, where dumps find it, unless it is there already. Tasks
+// are listed from their first suspension: one that runs to its end without waiting
+// never costs the registry a lock. Called on the task's own thread.
+void list_task_slow(TaskRecord* t) noexcept;
+inline void list_task(TaskRecord* t) noexcept {
+#if COGO_TASK_REGISTRY
+  if (COGO_UNLIKELY(!t->listed)) list_task_slow(t);
+#else
+  (void)t;
+#endif
+}
 
 // Marks the current task (if any) waiting for `reason` at `site`.
 void note_wait(WaitReason reason, const source_location& site) noexcept;
