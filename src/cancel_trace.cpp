@@ -55,6 +55,17 @@ Registry& registry() {
 std::atomic<bool> g_has_hook{false};
 
 thread_local constinit Table* tls_table = nullptr;
+// Set once the thread's table has been handed back at thread exit: counts made by
+// thread_local destructors that run later go to the shared fallbacks.
+thread_local constinit bool tls_table_returned = false;
+// Live-context changes made without a table.
+std::atomic<std::int64_t> g_contexts_without_table{0};
+
+}  // namespace
+
+thread_local constinit std::atomic<std::int64_t>* tls_live_contexts = nullptr;
+
+namespace {
 
 struct TableReturner {
   ~TableReturner() {
@@ -64,6 +75,8 @@ struct TableReturner {
     tls_table->next_free = r.free;
     r.free = tls_table;
     tls_table = nullptr;
+    tls_live_contexts = nullptr;
+    tls_table_returned = true;
   }
 };
 
@@ -94,11 +107,13 @@ void count_overflow(const source_location& site, std::uint8_t code) {
 Table* my_table() noexcept {
   Table* t = tls_table;
   if (COGO_UNLIKELY(t == nullptr)) {
+    if (tls_table_returned) return nullptr;
     try {
       t = tls_table = acquire_table();
     } catch (...) {
       return nullptr;
     }
+    tls_live_contexts = &t->contexts;
   }
   return t;
 }
@@ -133,16 +148,18 @@ void count(const source_location& site, std::uint8_t code) noexcept {
 
 }  // namespace
 
-void count_contexts(int delta) noexcept {
+void count_contexts_slow(int delta) noexcept {
   if (Table* t = my_table()) {
     t->contexts.store(t->contexts.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  } else {
+    g_contexts_without_table.fetch_add(delta, std::memory_order_relaxed);
   }
 }
 
 std::int64_t live_contexts() noexcept {
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.mu);
-  std::int64_t n = 0;
+  std::int64_t n = g_contexts_without_table.load(std::memory_order_relaxed);
   for (Table* t : r.tables) n += t->contexts.load(std::memory_order_relaxed);
   return n;
 }

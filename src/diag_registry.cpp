@@ -26,6 +26,7 @@ SchedulerImpl* from_all_link(ListNode* n) noexcept {
 }
 
 
+#if COGO_TASK_REGISTRY
 diag::TaskState public_state(std::uint8_t s) noexcept {
   switch (static_cast<TaskState>(s)) {
     case TaskState::running:
@@ -40,7 +41,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
 
 // Copies what a dump needs of one record. Runs under the record's shard lock, so the
 // record stays; its wait fields are read under the sequence lock (see TaskRecord).
-[[maybe_unused]] void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
+void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
   out.id = r.id;
   out.parent_id = r.parent_id;
   out.name = r.name;
@@ -51,6 +52,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
   std::uint8_t reason = 0;
   source_location site;
   std::int64_t since = 0;
+  std::uint32_t kept = 0;
   for (int attempt = 0; attempt < 16; ++attempt) {
     const std::uint32_t s1 = r.seq.load(std::memory_order_acquire);
     state = r.state.load(std::memory_order_acquire);
@@ -58,7 +60,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
     site = r.wait_site.load();
     since = r.wait_since.load(std::memory_order_acquire);
     depth = r.depth.load(std::memory_order_acquire);
-    const std::uint32_t kept = std::min(depth, TaskRecord::kMaxFrames);
+    kept = std::min(depth, TaskRecord::kMaxFrames);
     for (std::uint32_t i = 0; i < kept; ++i) frames[i] = r.frames[i].load(std::memory_order_acquire);
     const std::uint32_t s2 = r.seq.load(std::memory_order_relaxed);
     if (s1 == s2 && (s1 & 1U) == 0) break;  // a consistent copy; else it changed: again
@@ -70,7 +72,6 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
     out.waiting_for = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - since));
   }
   out.chain_depth = depth;
-  const std::uint32_t kept = std::min(depth, TaskRecord::kMaxFrames);
   out.chain.resize(kept);
   for (std::uint32_t i = 0; i < kept; ++i) out.chain[i].function = TaskRecord::decode_frame(frames[i]);
   if (r.context != nullptr) {
@@ -79,6 +80,7 @@ diag::TaskState public_state(std::uint8_t s) noexcept {
     out.context = Context::adopt(n);
   }
 }
+#endif
 
 }  // namespace
 

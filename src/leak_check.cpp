@@ -63,13 +63,9 @@ struct TimerSeen {
 
 std::vector<TimerSeen> armed_timers() {
   std::vector<TimerSeen> out;
-  std::vector<detail::TimerService*> services;
-  detail::for_each_scheduler([&](detail::SchedulerImpl& s) {
-    detail::TimerService* svc = &s.timers();
-    if (std::find(services.begin(), services.end(), svc) != services.end()) return;
-    services.push_back(svc);
-    const std::int64_t now = svc->now();
-    svc->for_each_armed([&](const TimerEntry* e, std::int64_t when) {
+  detail::for_each_timer_service([&](detail::TimerService& svc) {
+    const std::int64_t now = svc.now();
+    svc.for_each_armed([&](const TimerEntry* e, std::int64_t when) {
       LeakedTimer t;
       switch (e->kind) {
         case detail::TimerKind::deadline:

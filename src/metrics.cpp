@@ -1,7 +1,6 @@
 // diag::snapshot() and its Prometheus text form.
 #include "cogo/metrics.hpp"
 
-#include <algorithm>
 #include <ostream>
 #include <string>
 
@@ -50,13 +49,7 @@ Snapshot snapshot() {
   s.tasks_live = t.started - t.ended;
   s.steals = t.steals;
   s.parks = t.parks;
-  std::vector<detail::TimerService*> services;
-  detail::for_each_scheduler([&](detail::SchedulerImpl& sched) {
-    detail::TimerService* svc = &sched.timers();
-    if (std::find(services.begin(), services.end(), svc) != services.end()) return;
-    services.push_back(svc);
-    s.timers_armed += svc->armed();
-  });
+  detail::for_each_timer_service([&](detail::TimerService& svc) { s.timers_armed += svc.armed(); });
   s.contexts_live = detail::live_contexts();
   s.cancellations = cancel_counts();
   return s;

@@ -424,17 +424,14 @@ void list_task_slow(TaskRecord* t) noexcept {
 
 void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
   auto* shard = static_cast<RegistryShard*>(r->registry_shard);
-  void* context = nullptr;
 #if COGO_TASK_REGISTRY
   if (r->listed) {
     LockGuard g(shard->mu);
     List::remove(&r->registry_link);
-    context = std::exchange(r->context, nullptr);
-  } else {
-    context = std::exchange(r->context, nullptr);  // never listed: no dump can see it
   }
+  // No dump can reach the record any more; bind_context ran on this task's thread.
+  if (r->context != nullptr) static_cast<Node*>(r->context)->release();
 #endif
-  if (context != nullptr) static_cast<Node*>(context)->release();
   r->~TaskRecord();
   pool_free(r, sizeof(TaskRecord));
   return shard;

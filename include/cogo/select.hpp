@@ -58,8 +58,8 @@ inline constexpr bool is_case_argument =
 struct ForeverAwaiter {
   bool await_ready() const noexcept { return false; }
   template <class P>
-  void await_suspend(std::coroutine_handle<P> h) noexcept {
-    note_wait_in(h, WaitReason::select_no_cases, site);
+  void await_suspend(std::coroutine_handle<P> /*h*/) noexcept {
+    note_wait(WaitReason::select_no_cases, site);
   }
   void await_resume() const noexcept {}
   source_location site;

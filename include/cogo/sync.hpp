@@ -247,7 +247,7 @@ class Once {
     bool await_suspend(std::coroutine_handle<P> h) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
       ws_.begin(h);
       ws_.single = true;
-      detail::note_wait_in(h, detail::WaitReason::sync_once, site_);
+      detail::note_wait(detail::WaitReason::sync_once, site_);
       waiter_.ws = &ws_;
       o_->waiters_.push_back(&waiter_);
       detail::Lock& l = o_->mu_;  // not through the frame once unlocked: it may be gone

@@ -227,8 +227,17 @@ class CancelNode : public Node, private ChildLink {
   friend class DeadlineNode;
 };
 
-// Adds `delta` to the live contexts of diag::snapshot(); a few nanoseconds.
-void count_contexts(int delta) noexcept;
+// Adds `delta` to the live contexts of diag::snapshot(): one store to a counter of the
+// calling thread's (see cancel_trace.cpp), set up by the slow path on first use.
+extern thread_local constinit std::atomic<std::int64_t>* tls_live_contexts;
+void count_contexts_slow(int delta) noexcept;
+inline void count_contexts(int delta) noexcept {
+  if (std::atomic<std::int64_t>* c = tls_live_contexts) {
+    c->store(c->load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  } else {
+    count_contexts_slow(delta);
+  }
+}
 // Live context nodes over all threads.
 std::int64_t live_contexts() noexcept;
 

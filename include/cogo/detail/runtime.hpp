@@ -8,9 +8,9 @@
 
 #include <atomic>
 #include <coroutine>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
-#include <climits>
 #include <cstring>
 #include <exception>
 #include <string>

@@ -1,6 +1,7 @@
 // The scheduler's internals. Internal.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
@@ -176,6 +177,19 @@ template <class F>
 void for_each_scheduler(F&& f) {
   for_each_scheduler_raw(
       [](SchedulerImpl& s, void* a) { (*static_cast<std::remove_reference_t<F>*>(a))(s); }, &f);
+}
+
+// Calls f(service) once for each distinct timer service of the live schedulers
+// (schedulers may share a ManualClock's), with the scheduler list locked.
+template <class F>
+void for_each_timer_service(F&& f) {
+  std::vector<TimerService*> seen;
+  for_each_scheduler([&](SchedulerImpl& s) {
+    TimerService* svc = &s.timers();
+    if (std::find(seen.begin(), seen.end(), svc) != seen.end()) return;
+    seen.push_back(svc);
+    f(*svc);
+  });
 }
 
 template <class F>

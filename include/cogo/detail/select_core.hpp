@@ -64,13 +64,6 @@ void unlock_all(const std::array<Lock*, N>& locks, std::size_t k) noexcept {
   for (std::size_t i = 0; i < k; ++i) copy[i]->unlock();
 }
 
-// Records in the current task what it waits on and where.
-template <class P>
-void note_wait_in(std::coroutine_handle<P> /*h*/, WaitReason reason,
-                  const source_location& site) noexcept {
-  note_wait(reason, site);
-}
-
 // co_await of one case.
 template <class Case>
 class SingleAwaiter {
@@ -95,7 +88,7 @@ class SingleAwaiter {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     ws_.begin(h);
-    note_wait_in(h, case_.reason(), case_.site());
+    note_wait(case_.reason(), case_.site());
     if constexpr (wakes_unlocked<Case>) {
       ws_.deferred_wake = true;
       case_.enqueue(ws_, 0);
@@ -192,7 +185,7 @@ class SelectAwaiter {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     ws_.begin(h);
-    note_wait_in(h, N == 0 ? WaitReason::select_no_cases : WaitReason::select, site_);
+    note_wait(N == 0 ? WaitReason::select_no_cases : WaitReason::select, site_);
     constexpr bool kDeferred = (wakes_unlocked<Cases> || ...);
     ws_.deferred_wake = kDeferred;
     // Register in the random poll order too: cases waiting on one queue (two sends on

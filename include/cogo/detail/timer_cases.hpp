@@ -60,17 +60,15 @@ class AfterCase : private TimerEntry {
   }
   WaitReason reason() const noexcept { return reason_; }
   const source_location& site() const noexcept { return site_; }
+  // The site of the after() or sleep() whose armed entry `e` is; for leak reports.
+  static const source_location& site_of(const TimerEntry* e) noexcept {
+    return static_cast<const AfterCase*>(e)->site_;
+  }
 
   auto operator co_await() && noexcept { return SingleAwaiter<AfterCase>(std::move(*this)); }
 
  private:
   friend void fire_after(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
-
- public:
-  // The site of the after() or sleep() whose armed entry `e` is; for leak reports.
-  static const source_location& site_of(const TimerEntry* e) noexcept {
-    return static_cast<const AfterCase*>(e)->site_;
-  }
   void release_service() noexcept {
     if (svc_ != nullptr) std::exchange(svc_, nullptr)->release();
   }
