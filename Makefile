@@ -1,7 +1,7 @@
-# cogo: the two commands of the README, the sanitizer suites and the benchmarks.
+# cogo: the two commands of the README, the sanitizer and clang suites, the benchmarks.
 # Every target installs missing Debian packages first (scripts/install-deps).
 
-.PHONY: deps build test demo tsan asan bench compare format tidy clean
+.PHONY: deps build test demo tsan asan clang bench compare format tidy clean
 
 deps:
 	@scripts/install-deps
@@ -14,8 +14,11 @@ build: deps
 test: build
 	ctest --preset release
 
-# Runs every example, in the order examples/CMakeLists.txt lists them.
-demo: build
+# Builds only the examples and the libraries they use, then runs every example in the
+# order examples/CMakeLists.txt lists them.
+demo: deps
+	cmake --preset release
+	cmake --build --preset release --target cogo_examples
 	@for ex in $$(cat build/release/examples/examples.txt); do \
 	  build/release/examples/$$ex || exit 1; echo; \
 	done
@@ -29,6 +32,12 @@ asan: deps
 	cmake --preset asan
 	cmake --build --preset asan
 	ctest --preset asan
+
+# The suite built with clang-16, with -Wthread-safety checking the lock annotations.
+clang: deps
+	cmake --preset clang
+	cmake --build --preset clang
+	ctest --preset clang
 
 # The anchor workloads as JSON lines (shared/anchors/WORKLOADS.md).
 bench: build

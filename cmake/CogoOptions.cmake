@@ -1,3 +1,4 @@
+include(${CMAKE_CURRENT_LIST_DIR}/CogoSites.cmake)
 # Compiler settings shared by every cogo target.
 include(GNUInstallDirs)
 
@@ -13,16 +14,21 @@ if(COGO_SANITIZER)
   # Sanitizers apply to everything in the build, dependencies built here included.
   add_compile_options(${_cogo_san_flags})
   add_link_options(${_cogo_san_flags})
-  # The small-object cache would hide use-after-free from AddressSanitizer.
+  # The small-object cache would hide use-after-free from AddressSanitizer. cogo::core
+  # carries the definition to its consumers (see src/CMakeLists.txt).
   add_compile_definitions(COGO_NO_POOL=1)
 endif()
 
 function(cogo_target_defaults target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    # Checks the COGO_GUARDED_BY / COGO_REQUIRES annotations on cogo's locks.
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
   if(COGO_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
   # Sites recorded by std::source_location print relative to the project root.
-  target_compile_options(${target} PRIVATE -fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
+  cogo_relative_sites(${target} ROOT ${PROJECT_SOURCE_DIR})
 endfunction()

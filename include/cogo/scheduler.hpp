@@ -95,6 +95,10 @@ class Scheduler {
   std::unique_ptr<detail::SchedulerImpl> impl_;
 };
 
+// Tasks started with go() on any scheduler and not yet finished (Go's
+// runtime.NumGoroutine).
+std::size_t num_tasks() noexcept;
+
 namespace detail {
 
 // The state a block_on caller waits on.

@@ -9,7 +9,7 @@
 
 #include "cogo/context.hpp"
 #include "cogo/detail/pool.hpp"
-#include "cogo/leak_check.hpp"
+#include "cogo/diag/leak_check.hpp"
 #include "cogo/timer.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 // The leak checker catches a leaked task, timer and context, each named with its site,
 // and honours its options.
-#include "cogo/leak_check.hpp"
+#include "cogo/diag/leak_check.hpp"
 
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Cancel tracing (counts by origin, the hook), the live figures and their Prometheus
 // form, and the Chrome trace JSON.
-#include "cogo/metrics.hpp"
+#include "cogo/diag/metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +19,7 @@
 #include "cogo/manual_clock.hpp"
 #include "cogo/scheduler.hpp"
 #include "cogo/task.hpp"
-#include "cogo/trace.hpp"
+#include "cogo/diag/trace.hpp"
 #include "support/test_support.hpp"
 
 namespace {

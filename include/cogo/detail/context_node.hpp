@@ -241,15 +241,29 @@ inline void count_contexts(int delta) noexcept {
 // Live context nodes over all threads.
 std::int64_t live_contexts() noexcept;
 
-// Counts a cancellation that `n` originated and passes it to the cancel hook, if any
-// (see cogo/cancel_trace.hpp). Called with no lock held.
+// Counts a cancellation that `n` originated (by site and code, in per-thread tables; see
+// cancel_counts.cpp) and passes it to the cancel hook, if one is installed (cogo::diag's
+// on_cancel, cogo/diag/cancel_trace.hpp). Called with no lock held.
 void note_cancel(const CancelNode& n, const Error& err, const Error& cause) noexcept;
+// The cancel hook: `site` is where the cancel was requested, or where the deadline was
+// set. Non-null while one is installed; called with no lock held.
+using CancelHookFn = void (*)(const CancelNode& n, const Error& err, const Error& cause,
+                              const source_location& site) noexcept;
+extern std::atomic<CancelHookFn> g_cancel_hook;
+// Calls fn for every (site, code) counted so far, with its count; code 1 is
+// deadline_exceeded, 0 canceled. The same site may come more than once (one per table).
+void for_each_cancel_count(void (*fn)(const char* file, std::uint32_t line, const char* function,
+                                      std::uint8_t code, std::uint64_t count, void* arg),
+                           void* arg);
 
 // Leak checks: while on, every cancelable node made is listed until it is done or
 // freed, so that a test can name the contexts it left pending.
 extern std::atomic<bool> g_track_contexts;
 void track_context(CancelNode* n) noexcept;
 void untrack_context(CancelNode* n) noexcept;
+// Calls fn for every tracked node, with the tracking list locked: a listed node is
+// alive (its destructor unlists it under that lock first).
+void for_each_tracked_context(void (*fn)(CancelNode* n, void* arg), void* arg);
 
 // Cancels `n` at `where` with errc::canceled; a non-empty `cause` is recorded wrapped in
 // an error that names the site. The one path for every user-requested cancel.

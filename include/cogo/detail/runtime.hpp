@@ -179,12 +179,30 @@ inline const void* frame_function(void* frame_address) noexcept {
   return *static_cast<const void* const*>(frame_address);
 }
 
-// The execution trace (cogo/trace.hpp): whether it records, and its event hooks.
-extern std::atomic<bool> g_tracing;
-void trace_run(TaskRecord* t) noexcept;                     // t runs on this thread
-void trace_stop(TaskRecord* t, const char* why) noexcept;   // t stops running here
-void trace_spawn(TaskRecord* t) noexcept;
-void trace_cancel(const source_location& site, bool deadline) noexcept;
+// The execution trace (cogo/diag/trace.hpp) records through these hooks, which cogo::diag
+// installs while a trace records: the core reports events and knows nothing of where
+// they go. The table is static storage and is never freed, so a hook loaded just before
+// the trace stops may still be called.
+struct TraceHooks {
+  void (*run)(TaskRecord* t) noexcept;                    // t runs on this thread
+  void (*stop)(TaskRecord* t, const char* why) noexcept;  // t stops running here
+  void (*spawn)(TaskRecord* t) noexcept;
+  void (*cancel)(const source_location& site, bool deadline) noexcept;
+};
+// Non-null while a trace records.
+extern std::atomic<const TraceHooks*> g_tracing;
+inline void trace_run(TaskRecord* t) noexcept {
+  if (const TraceHooks* h = g_tracing.load(std::memory_order_acquire)) h->run(t);
+}
+inline void trace_stop(TaskRecord* t, const char* why) noexcept {
+  if (const TraceHooks* h = g_tracing.load(std::memory_order_acquire)) h->stop(t, why);
+}
+inline void trace_spawn(TaskRecord* t) noexcept {
+  if (const TraceHooks* h = g_tracing.load(std::memory_order_acquire)) h->spawn(t);
+}
+inline void trace_cancel(const source_location& site, bool deadline) noexcept {
+  if (const TraceHooks* h = g_tracing.load(std::memory_order_acquire)) h->cancel(site, deadline);
+}
 
 // Puts `t` on its shard's list, where dumps find it, unless it is there already. Tasks
 // are listed from their first suspension: one that runs to its end without waiting

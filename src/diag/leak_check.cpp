@@ -1,6 +1,6 @@
 // find_leaks: tasks from the registry, armed timers from every scheduler's timer
 // service, and pending cancelable contexts from the tracking list.
-#include "cogo/leak_check.hpp"
+#include "cogo/diag/leak_check.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -16,41 +16,6 @@
 #include "cogo/detail/timer_state.hpp"
 
 namespace cogo {
-namespace detail {
-
-std::atomic<bool> g_track_contexts{false};
-
-namespace {
-struct Tracked {
-  std::mutex mu;
-  std::unordered_set<CancelNode*> nodes;
-};
-Tracked& tracked() {
-  static auto* t = new Tracked;  // never destroyed: nodes may die during exit
-  return *t;
-}
-}  // namespace
-
-void track_context(CancelNode* n) noexcept {
-  Tracked& t = tracked();
-  std::lock_guard<std::mutex> g(t.mu);
-  try {
-    t.nodes.insert(n);
-    n->tracked_ = true;
-  } catch (...) {
-    // Out of memory: this one goes unlisted.
-  }
-}
-
-void untrack_context(CancelNode* n) noexcept {
-  Tracked& t = tracked();
-  std::lock_guard<std::mutex> g(t.mu);
-  t.nodes.erase(n);
-  n->tracked_ = false;
-}
-
-}  // namespace detail
-
 namespace leaks {
 namespace {
 
@@ -95,12 +60,12 @@ struct ContextSeen {
 
 std::vector<ContextSeen> pending_contexts() {
   std::vector<ContextSeen> out;
-  detail::Tracked& t = detail::tracked();
-  std::lock_guard<std::mutex> g(t.mu);
-  // A listed node is alive: its destructor unlists it under this lock first.
-  for (detail::CancelNode* n : t.nodes) {
-    out.push_back(ContextSeen{n, LeakedContext{n->site(), detail::describe(n)}});
-  }
+  detail::for_each_tracked_context(
+      [](detail::CancelNode* n, void* arg) {
+        static_cast<std::vector<ContextSeen>*>(arg)->push_back(
+            ContextSeen{n, LeakedContext{n->site(), detail::describe(n)}});
+      },
+      &out);
   return out;
 }
 

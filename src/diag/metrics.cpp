@@ -1,5 +1,5 @@
 // diag::snapshot() and its Prometheus text form.
-#include "cogo/metrics.hpp"
+#include "cogo/diag/metrics.hpp"
 
 #include <ostream>
 #include <string>

@@ -16,7 +16,7 @@
 #include <iosfwd>
 #include <vector>
 
-#include "cogo/cancel_trace.hpp"
+#include "cogo/diag/cancel_trace.hpp"
 
 namespace cogo::diag {
 

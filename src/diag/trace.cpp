@@ -1,5 +1,5 @@
 // The execution trace: per-thread event buffers and their Chrome trace-event JSON.
-#include "cogo/trace.hpp"
+#include "cogo/diag/trace.hpp"
 
 #include <unistd.h>
 
@@ -16,8 +16,6 @@
 
 namespace cogo {
 namespace detail {
-
-std::atomic<bool> g_tracing{false};
 
 namespace {
 
@@ -108,23 +106,21 @@ void json_string(std::ostream& os, const std::string& s) {
   os << '"';
 }
 
-}  // namespace
-
-void trace_run(TaskRecord* t) noexcept {
+void record_run(TaskRecord* t) noexcept {
   try {
     add(Event{'B', monotonic_ns(), t->id, task_title(t), {}});
   } catch (...) {
   }
 }
 
-void trace_stop(TaskRecord* t, const char* why) noexcept {
+void record_stop(TaskRecord* t, const char* why) noexcept {
   try {
     add(Event{'E', monotonic_ns(), t->id, {}, why});
   } catch (...) {
   }
 }
 
-void trace_spawn(TaskRecord* t) noexcept {
+void record_spawn(TaskRecord* t) noexcept {
   try {
     std::string site;
     append_site(site, t->start_site);
@@ -133,7 +129,7 @@ void trace_spawn(TaskRecord* t) noexcept {
   }
 }
 
-void trace_cancel(const source_location& where, bool deadline) noexcept {
+void record_cancel(const source_location& where, bool deadline) noexcept {
   try {
     std::string site;
     append_site(site, where);
@@ -143,6 +139,9 @@ void trace_cancel(const source_location& where, bool deadline) noexcept {
   }
 }
 
+const TraceHooks kHooks{&record_run, &record_stop, &record_spawn, &record_cancel};
+
+}  // namespace
 }  // namespace detail
 
 namespace diag::trace {
@@ -158,12 +157,12 @@ void start() {
     }
     t.start_ns = detail::monotonic_ns();
   }
-  detail::g_tracing.store(true, std::memory_order_release);
+  detail::g_tracing.store(&detail::kHooks, std::memory_order_release);
 }
 
-void stop() { detail::g_tracing.store(false, std::memory_order_release); }
+void stop() { detail::g_tracing.store(nullptr, std::memory_order_release); }
 
-bool recording() noexcept { return detail::g_tracing.load(std::memory_order_acquire); }
+bool recording() noexcept { return detail::g_tracing.load(std::memory_order_acquire) != nullptr; }
 
 std::size_t event_count() {
   detail::Trace& t = detail::trace_state();

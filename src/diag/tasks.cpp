@@ -1,30 +1,14 @@
-// The process's list of schedulers, num_tasks(), and copies of task records.
+// diag::tasks() and bind_context: copies of the registry's task records.
 #include <unordered_map>
 
 #include "cogo/detail/context_node.hpp"
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
-#include "cogo/diag.hpp"
+#include "cogo/diag/tasks.hpp"
 
 namespace cogo {
 namespace detail {
 namespace {
-
-struct SchedulerList {
-  Lock mu;
-  List all COGO_GUARDED_BY(mu);
-  SchedulerTotals gone COGO_GUARDED_BY(mu);
-};
-
-SchedulerList& schedulers() noexcept {
-  static SchedulerList* list = new SchedulerList;  // never destroyed: used at exit
-  return *list;
-}
-
-SchedulerImpl* from_all_link(ListNode* n) noexcept {
-  return static_cast<SchedulerImpl::AllLink*>(n)->sched;
-}
-
 
 #if COGO_TASK_REGISTRY
 diag::TaskState public_state(std::uint8_t s) noexcept {
@@ -84,51 +68,7 @@ void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
 
 }  // namespace
 
-void for_each_scheduler_raw(void (*fn)(SchedulerImpl&, void*), void* arg) {
-  SchedulerList& l = schedulers();
-  LockGuard g(l.mu);
-  l.all.for_each([&](ListNode* n) { fn(*from_all_link(n), arg); });
-}
-
-void register_scheduler(SchedulerImpl* s) noexcept {
-  SchedulerList& l = schedulers();
-  LockGuard g(l.mu);
-  s->all_link.sched = s;
-  l.all.push_back(&s->all_link);
-}
-
-void unregister_scheduler(SchedulerImpl* s) noexcept {
-  SchedulerList& l = schedulers();
-  LockGuard g(l.mu);
-  List::remove(&s->all_link);
-  l.gone.started += s->tasks_started();
-  l.gone.ended += s->tasks_ended();
-  l.gone.steals += s->steals();
-  l.gone.parks += s->parks();
-}
-
-SchedulerTotals scheduler_totals() noexcept {
-  SchedulerList& l = schedulers();
-  LockGuard g(l.mu);
-  SchedulerTotals t = l.gone;
-  l.all.for_each([&](ListNode* n) {
-    SchedulerImpl* s = from_all_link(n);
-    // Ended first, as live_tasks() does: a task that starts in between is never missed.
-    t.ended += s->tasks_ended();
-    t.started += s->tasks_started();
-    t.steals += s->steals();
-    t.parks += s->parks();
-  });
-  return t;
-}
-
 }  // namespace detail
-
-std::size_t num_tasks() noexcept {
-  std::size_t n = 0;
-  detail::for_each_scheduler([&](detail::SchedulerImpl& s) { n += s.live_tasks(); });
-  return n;
-}
 
 namespace diag {
 

@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "cogo/detail/format.hpp"
-#include "cogo/diag.hpp"
+#include "cogo/diag/tasks.hpp"
 
 namespace cogo::diag {
 namespace {

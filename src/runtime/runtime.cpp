@@ -17,6 +17,7 @@ namespace cogo {
 namespace detail {
 
 thread_local constinit ThreadState tls_runtime{};
+std::atomic<const TraceHooks*> g_tracing{nullptr};
 
 const char* wait_reason_text(WaitReason r) noexcept {
   switch (r) {

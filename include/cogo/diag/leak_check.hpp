@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "cogo/detail/config.hpp"
-#include "cogo/diag.hpp"
+#include "cogo/diag/tasks.hpp"
 
 namespace cogo::leaks {
 

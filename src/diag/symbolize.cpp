@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "cogo/diag.hpp"
+#include "cogo/diag/tasks.hpp"
 
 namespace cogo::diag {
 namespace {

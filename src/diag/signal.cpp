@@ -9,7 +9,7 @@
 #include <system_error>
 #include <thread>
 
-#include "cogo/diag.hpp"
+#include "cogo/diag/tasks.hpp"
 
 namespace cogo::diag {
 namespace {

@@ -1,4 +1,4 @@
-// Cancellations counted per thread by origin, and the process's cancel hook.
+// Cancellations counted per thread by origin, and live contexts; the cancel hook's slot.
 //
 // Each thread counts in its own table of slots, claimed per (site, code) on the first
 // cancel there and never released: only the owner writes a slot, readers sum them. A
@@ -8,9 +8,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <tuple>
+#include <vector>
 
-#include "cogo/cancel_trace.hpp"
 #include "cogo/detail/context_node.hpp"
 #include "cogo/detail/runtime.hpp"
 
@@ -44,15 +45,12 @@ struct Registry {
   std::vector<Table*> tables;       // every table ever made; never freed
   Table* free = nullptr;            // tables of threads that ended
   std::map<OverflowKey, std::uint64_t> overflow;
-  std::shared_ptr<const diag::CancelHook> hook;
 };
 
 Registry& registry() {
   static auto* r = new Registry;  // never destroyed: threads count during exit
   return *r;
 }
-
-std::atomic<bool> g_has_hook{false};
 
 thread_local constinit Table* tls_table = nullptr;
 // Set once the thread's table has been handed back at thread exit: counts made by
@@ -170,58 +168,26 @@ void note_cancel(const CancelNode& n, const Error& err, const Error& cause) noex
   const auto code = static_cast<std::uint8_t>(err.is(errc::deadline_exceeded) ? 1 : 0);
   count(site, code);
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_cancel(site, code == 1);
-  if (!g_has_hook.load(std::memory_order_acquire)) return;
-  std::shared_ptr<const diag::CancelHook> hook;
-  {
-    Registry& r = registry();
-    std::lock_guard<std::mutex> g(r.mu);
-    hook = r.hook;
-  }
-  if (!hook) return;
-  try {
-    const std::string text = describe(&n);
-    (*hook)(diag::CancelEvent{err, cause, site, text});
-  } catch (...) {
-    // A hook must not throw; nor may describe's allocation failure stop a cancel.
-  }
+  if (CancelHookFn hook = g_cancel_hook.load(std::memory_order_acquire)) hook(n, err, cause, site);
 }
 
-}  // namespace detail
-
-namespace diag {
-
-void on_cancel(CancelHook hook) {
-  auto p = hook ? std::make_shared<const CancelHook>(std::move(hook)) : nullptr;
-  detail::Registry& r = detail::registry();
+void for_each_cancel_count(void (*fn)(const char* file, std::uint32_t line, const char* function,
+                                      std::uint8_t code, std::uint64_t count, void* arg),
+                           void* arg) {
+  Registry& r = registry();
   std::lock_guard<std::mutex> g(r.mu);
-  detail::g_has_hook.store(p != nullptr, std::memory_order_release);
-  r.hook = std::move(p);
-}
-
-std::vector<CancelCount> cancel_counts() {
-  std::map<detail::OverflowKey, std::uint64_t> sums;
-  {
-    detail::Registry& r = detail::registry();
-    std::lock_guard<std::mutex> g(r.mu);
-    sums = r.overflow;
-    for (detail::Table* t : r.tables) {
-      for (detail::Slot& s : t->slots) {
-        if (!s.used.load(std::memory_order_acquire)) continue;
-        sums[detail::OverflowKey{s.file, s.line, s.function, s.code}] +=
-            s.count.load(std::memory_order_relaxed);
-      }
+  for (const auto& [k, n] : r.overflow) {
+    fn(std::get<0>(k).c_str(), std::get<1>(k), std::get<2>(k).c_str(), std::get<3>(k), n, arg);
+  }
+  for (Table* t : r.tables) {
+    for (Slot& s : t->slots) {
+      if (!s.used.load(std::memory_order_acquire)) continue;
+      fn(s.file, s.line, s.function, s.code, s.count.load(std::memory_order_relaxed), arg);
     }
   }
-  std::vector<CancelCount> out;
-  out.reserve(sums.size());
-  for (const auto& [k, n] : sums) {
-    out.push_back(CancelCount{std::get<0>(k), std::get<1>(k), std::get<2>(k),
-                              std::get<3>(k) == 1 ? "deadline_exceeded" : "canceled", n});
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CancelCount& a, const CancelCount& b) { return a.count > b.count; });
-  return out;
 }
 
-}  // namespace diag
+std::atomic<CancelHookFn> g_cancel_hook{nullptr};
+
+}  // namespace detail
 }  // namespace cogo
