@@ -51,6 +51,14 @@ const char* wait_reason_text(WaitReason r) noexcept {
       return "event wait";
     case WaitReason::sync_once:
       return "sync.Once.Do";
+    case WaitReason::sync_cond_wait:
+      return "sync.Cond.Wait";
+    case WaitReason::sync_rwmutex_rlock:
+      return "sync.RWMutex.RLock";
+    case WaitReason::sync_rwmutex_lock:
+      return "sync.RWMutex.Lock";
+    case WaitReason::io_wait:
+      return "IO wait";
   }
   return "unknown";
 }

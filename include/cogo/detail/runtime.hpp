@@ -48,6 +48,10 @@ enum class WaitReason : std::uint8_t {
   task_await,
   sync_event,
   sync_once,
+  sync_cond_wait,
+  sync_rwmutex_rlock,
+  sync_rwmutex_lock,
+  io_wait,
 };
 const char* wait_reason_text(WaitReason r) noexcept;
 

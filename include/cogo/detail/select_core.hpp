@@ -17,6 +17,12 @@
 // suspend; the first party to claim the WaitState decides the case and transfers its
 // value under that case's lock, so no value is ever taken for a case that does not win.
 // On wake-up the losers unregister before the select returns.
+//
+// Awaiters hold no lock between their calls: await_ready() polls under the locks and
+// releases them, and await_suspend() takes them again, polls once more and registers.
+// An adaptor may call await_ready() without suspending, call it twice, or drop the
+// awaiter after it. poll() must therefore have no effect when it returns false (beyond
+// what is harmless to repeat).
 #pragma once
 
 #include <algorithm>
@@ -74,28 +80,38 @@ class SingleAwaiter {
   SingleAwaiter(const SingleAwaiter&) = delete;
   SingleAwaiter& operator=(const SingleAwaiter&) = delete;
 
+  // Polls under the case's lock and releases it again: an awaiter holds no lock between
+  // its calls, so an adaptor may call await_ready() alone, or twice, or drop the awaiter
+  // after it.
   bool await_ready() noexcept {
-    lock_ = case_.lock();
-    if (lock_ != nullptr) lock_->lock();
-    if (case_.poll(ws_, 0)) {
-      if (lock_ != nullptr) lock_->unlock();
-      case_.after_unlock();
-      return true;
-    }
-    return false;  // still locked: await_suspend registers and unlocks
+    Lock* l = case_.lock();
+    if (l != nullptr) l->lock();
+    const bool ready = case_.poll(ws_, 0);
+    if (l != nullptr) l->unlock();
+    if (ready) case_.after_unlock();
+    return ready;
   }
 
+  // Polls again under the lock (the case may have become ready since await_ready), then
+  // registers and releases the lock, or resumes at once.
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    Lock* l = case_.lock();  // a local: the frame may be gone once it is unlocked
+    if (l != nullptr) l->lock();
+    if (case_.poll(ws_, 0)) {
+      if (l != nullptr) l->unlock();
+      case_.after_unlock();
+      return false;
+    }
     ws_.begin(h);
     note_wait(case_.reason(), case_.site());
     if constexpr (wakes_unlocked<Case>) {
       ws_.deferred_wake = true;
       case_.enqueue(ws_, 0);
+      if (l != nullptr) l->unlock();
       return ws_.park();  // the last touch of the frame
     } else {
       case_.enqueue(ws_, 0);
-      Lock* l = lock_;  // not the member: the frame may be gone once it is unlocked
       if (l != nullptr) l->unlock();  // null: a nil channel or a never-done context
       return true;
     }
@@ -109,7 +125,6 @@ class SingleAwaiter {
  private:
   Case case_;
   WaitState ws_;
-  Lock* lock_ = nullptr;
 };
 
 // The site of a select is that of its first case that knows one (each case's factory
@@ -157,33 +172,31 @@ class SelectAwaiter {
   SelectAwaiter(const SelectAwaiter&) = delete;
   SelectAwaiter& operator=(const SelectAwaiter&) = delete;
 
+  // Locks every case's lock, polls in a random order and unlocks: no lock is held
+  // between the awaiter's calls.
   bool await_ready() noexcept {
+    shuffle();
+    if (poll_locked()) return true;
+    if constexpr (kDefault != kNoDefault) {
+      winner_ = static_cast<int>(kDefault);
+      return true;
+    }
+    return false;
+  }
+
+  // Polls again with every lock held, then registers on all cases and unlocks, or
+  // resumes at once with the case that became ready.
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
     collect_locks();
     nlocked_ = lock_all(locks_);
-    // Poll in a random order: the first ready case in it is a uniform choice among the
-    // ready ones.
-    for (std::size_t i = 0; i < N; ++i) order_[i] = static_cast<std::uint8_t>(i);
-    for (std::size_t i = N; i > 1; --i) {
-      const std::size_t j = select_random() % i;
-      std::swap(order_[i - 1], order_[j]);
-    }
     for (std::size_t k = 0; k < N; ++k) {
       if (poll_case(order_[k])) {
         unlock_all(locks_, nlocked_);
         after_unlock_case(winner_);
-        return true;
+        return false;
       }
     }
-    if constexpr (kDefault != kNoDefault) {
-      unlock_all(locks_, nlocked_);
-      winner_ = static_cast<int>(kDefault);
-      return true;
-    }
-    return false;  // still locked: await_suspend registers and unlocks
-  }
-
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) noexcept {
     ws_.begin(h);
     note_wait(N == 0 ? WaitReason::select_no_cases : WaitReason::select, site_);
     constexpr bool kDeferred = (wakes_unlocked<Cases> || ...);
@@ -216,6 +229,32 @@ class SelectAwaiter {
   }
 
  private:
+  // A fresh random poll order: the first ready case in it is a uniform choice among the
+  // ready ones.
+  void shuffle() noexcept {
+    for (std::size_t i = 0; i < N; ++i) order_[i] = static_cast<std::uint8_t>(i);
+    for (std::size_t i = N; i > 1; --i) {
+      const std::size_t j = select_random() % i;
+      std::swap(order_[i - 1], order_[j]);
+    }
+  }
+
+  // Polls in order_ with every lock held; on success the locks are released and the
+  // winner's after_unlock has run.
+  bool poll_locked() noexcept {
+    collect_locks();
+    nlocked_ = lock_all(locks_);
+    for (std::size_t k = 0; k < N; ++k) {
+      if (poll_case(order_[k])) {
+        unlock_all(locks_, nlocked_);
+        after_unlock_case(winner_);
+        return true;
+      }
+    }
+    unlock_all(locks_, nlocked_);
+    return false;
+  }
+
   void collect_locks() noexcept {
     std::size_t i = 0;
     std::apply([&](auto&... c) { ((locks_[i++] = c.lock()), ...); }, cases_);
