@@ -14,16 +14,30 @@
 
 namespace {
 thread_local std::uint64_t tls_new_calls = 0;
-}
+// FailAllocation: operator new calls on this thread still to succeed before one fails
+// (0: none fails), and whether one has failed.
+thread_local std::uint64_t tls_fail_countdown = 0;
+thread_local bool tls_fail_fired = false;
 
-// Counting replacements of the global allocation functions.
+bool should_fail() noexcept {
+  if (tls_fail_countdown == 0) return false;
+  if (--tls_fail_countdown != 0) return false;
+  tls_fail_fired = true;
+  return true;
+}
+}  // namespace
+
+// Counting replacements of the global allocation functions, which FailAllocation can make
+// fail.
 void* operator new(std::size_t n) {
   ++tls_new_calls;
+  if (should_fail()) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t n) {
   ++tls_new_calls;
+  if (should_fail()) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -91,6 +105,13 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   }
   return true;
 }
+
+FailAllocation::FailAllocation(std::uint64_t nth) noexcept {
+  tls_fail_countdown = nth;
+  tls_fail_fired = false;
+}
+FailAllocation::~FailAllocation() { tls_fail_countdown = 0; }
+bool FailAllocation::fired() const noexcept { return tls_fail_fired; }
 
 NoContextTracking::NoContextTracking() : was_on_(cogo::leaks::track_contexts(false)) {}
 NoContextTracking::~NoContextTracking() { cogo::leaks::track_contexts(was_on_); }

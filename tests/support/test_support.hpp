@@ -21,6 +21,20 @@ int thread_count();
 // cogo's small-object pool (which would otherwise hide them).
 std::uint64_t allocations();
 
+// While it lives, the `nth` call of operator new on the calling thread (1: the next one)
+// throws std::bad_alloc; later calls succeed. Blocks that cogo's pool serves from its
+// caches do not call operator new (sanitizer builds have no pool: every block does), so
+// tests walk nth upwards until a run sees no failure.
+class FailAllocation {
+ public:
+  explicit FailAllocation(std::uint64_t nth) noexcept;
+  ~FailAllocation();
+  FailAllocation(const FailAllocation&) = delete;
+  FailAllocation& operator=(const FailAllocation&) = delete;
+  // Whether the failing call has happened.
+  bool fired() const noexcept;
+};
+
 // Turns the leak checks' context tracking off while it lives: tracking allocates, and
 // tests that count allocations measure the library as it runs without it.
 class NoContextTracking {
