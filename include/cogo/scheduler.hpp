@@ -26,12 +26,14 @@
 //   int n = sched.block_on(consume(ch));
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "cogo/detail/config.hpp"
+#include "cogo/detail/stall.hpp"
 #include "cogo/task.hpp"
 
 namespace cogo {
@@ -72,8 +74,9 @@ class Scheduler {
   }
 
   // Runs `awaitable` as a task on this scheduler and blocks the calling thread until it
-  // completes; returns its value or rethrows its exception. Called from one of this
-  // scheduler's own workers (where it could wait for ever) it throws usage_error.
+  // completes; returns its value or rethrows its exception. Called on any scheduler's
+  // worker (from a task or a callback, where it would block the worker and could wait
+  // for ever) it throws usage_error.
   template <class A>
   decltype(auto) block_on(A&& awaitable, source_location where = source_location::current());
 
@@ -98,6 +101,12 @@ class Scheduler {
 // Tasks started with go() on any scheduler and not yet finished (Go's
 // runtime.NumGoroutine).
 std::size_t num_tasks() noexcept;
+
+// After how long a Scheduler destructor, block_on(), run() or sync_wait() that waits
+// with tasks live and none making progress prints, once, what those tasks wait for (a
+// level-1 dump, to stderr). Nothing is cancelled. 0 turns the reports off. The default
+// is 10 s, or COGO_STALL_REPORT_MS from the environment. Safe from any thread.
+void set_stall_report_after(std::chrono::milliseconds d) noexcept;
 
 namespace detail {
 
@@ -129,17 +138,32 @@ Task<> block_on_body(A&& a, void* state) {
 
 template <class A>
 decltype(auto) Scheduler::block_on(A&& awaitable, source_location where) {
-  // Blocking a worker until work on its own pool finishes can never end with one worker.
-  if (current() == this) {
-    throw usage_error("cogo: Scheduler::block_on called from one of that scheduler's own "
-                      "workers; co_await the work instead");
-  }
+  // Blocking a worker until work on a pool finishes can wait for ever: with one worker,
+  // the work is queued behind the blocked caller.
+  detail::refuse_blocking_wait("Scheduler::block_on", where);
   using R = detail::await_result_t<A&&>;
   detail::BlockOnState<R> st;
   go("block_on", detail::block_on_body<R>(std::forward<A>(awaitable), &st), where);
-  while (st.done.load(std::memory_order_acquire) == 0) detail::futex_wait(st.done, 0);
+  if (st.done.load(std::memory_order_acquire) == 0) {
+    detail::StallWatch watch("Scheduler::block_on", where);
+    while (st.done.load(std::memory_order_acquire) == 0) {
+      if (!detail::futex_wait(st.done, 0, detail::StallWatch::next_check())) watch.check();
+    }
+  }
   if (st.exception) std::rethrow_exception(st.exception);
   return st.result.take();
+}
+
+// Go's main: runs `awaitable` (a Task, typically) as a task on the default scheduler,
+// blocks the calling thread until it completes, and returns its value or rethrows its
+// exception. The task's channel operations and wake-ups then stay on the scheduler's
+// workers, next to each other, instead of crossing to the calling thread as they do
+// under sync_wait. Throws usage_error on a scheduler worker.
+// Example:
+//   int main() { return cogo::run(app()); }
+template <class A>
+decltype(auto) run(A&& awaitable, source_location where = source_location::current()) {
+  return Scheduler::default_scheduler().block_on(std::forward<A>(awaitable), where);
 }
 
 }  // namespace cogo

@@ -13,7 +13,8 @@
 // sync_wait(awaitable) runs any cogo awaitable from a plain thread and returns its value:
 // channels, selects, wait groups, contexts and tasks all work from threads this way. The
 // awaitable runs on the calling thread itself; when it waits, the thread sleeps until it
-// is woken, then carries on. Calling it from a task blocks that worker thread.
+// is woken, then carries on. Called on a scheduler worker (from a task or a callback) it
+// throws usage_error: co_await there. cogo::run (scheduler.hpp) is main()'s entry point.
 //
 // co_await yield() lets other runnable tasks run first.
 //
@@ -160,13 +161,17 @@ void go(F&& f, source_location where) {
 // co_await yield(): lets the other runnable tasks of this worker run first.
 struct yield {
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const noexcept;
+  void await_suspend(std::coroutine_handle<> h) noexcept;
   void await_resume() const noexcept;
   detail::TaskRecord* task_ = nullptr;
+  detail::RunItem item_;
 };
 
+// Runs `awaitable` on the calling thread, which must not be a scheduler worker (a task
+// or a callback: it would block the worker, and the work it waits for may be queued
+// behind it); there it throws usage_error naming the call. co_await instead.
 template <class A>
-decltype(auto) sync_wait(A&& awaitable);
+decltype(auto) sync_wait(A&& awaitable, source_location where = source_location::current());
 
 }  // namespace cogo
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "cogo/detail/format.hpp"
+#include "cogo/detail/stall.hpp"
 #include "cogo/diag/tasks.hpp"
 
 namespace cogo::diag {
@@ -43,28 +44,15 @@ std::string task_label(std::uint64_t id, const std::string& name) {
 }
 
 void dump_level1(std::ostream& os, const std::vector<TaskInfo>& list) {
-  // Key: start site, what it does, wait site.
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-  std::map<Key, std::size_t> groups;
+  std::vector<detail::TaskGroupKey> keys;
+  keys.reserve(list.size());
   for (const TaskInfo& t : list) {
     const bool waiting = t.state == TaskState::waiting;
-    groups[Key{state_text(t), waiting ? site_text(t.wait_site) : std::string(),
-               waiting ? std::string(t.wait_site.function_name()) : std::string(),
-               site_text(t.start_site), t.start_site.function_name()}]++;
+    keys.push_back(detail::TaskGroupKey{state_text(t), waiting ? site_text(t.wait_site) : std::string(),
+                                        waiting ? std::string(t.wait_site.function_name()) : std::string(),
+                                        site_text(t.start_site), t.start_site.function_name()});
   }
-  std::vector<std::pair<const Key*, std::size_t>> order;
-  order.reserve(groups.size());
-  for (const auto& [k, n] : groups) order.emplace_back(&k, n);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  os << "tasks: total " << list.size() << '\n';
-  for (const auto& [k, n] : order) {
-    const auto& [what, wait_site, wait_fn, start_site, start_fn] = *k;
-    os << n << " [" << what << "]\n";
-    if (!wait_site.empty()) os << "#\twaiting at " << wait_site << " in " << wait_fn << '\n';
-    os << "#\tstarted at " << start_site << " in " << start_fn << '\n';
-    os << '\n';
-  }
+  detail::write_task_groups(os, keys);
 }
 
 void dump_level2(std::ostream& os, const std::vector<TaskInfo>& list) {

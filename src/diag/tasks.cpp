@@ -30,34 +30,19 @@ void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
   out.parent_id = r.parent_id;
   out.name = r.name;
   out.start_site = r.start_site;
-  std::int32_t frames[TaskRecord::kMaxFrames];
-  std::uint32_t depth = 0;
-  std::uint8_t state = 0;
-  std::uint8_t reason = 0;
-  source_location site;
-  std::int64_t since = 0;
-  std::uint32_t kept = 0;
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    const std::uint32_t s1 = r.seq.load(std::memory_order_acquire);
-    state = r.state.load(std::memory_order_acquire);
-    reason = r.wait_reason.load(std::memory_order_acquire);
-    site = r.wait_site.load();
-    since = r.wait_since.load(std::memory_order_acquire);
-    depth = r.depth.load(std::memory_order_acquire);
-    kept = std::min(depth, TaskRecord::kMaxFrames);
-    for (std::uint32_t i = 0; i < kept; ++i) frames[i] = r.frames[i].load(std::memory_order_acquire);
-    const std::uint32_t s2 = r.seq.load(std::memory_order_relaxed);
-    if (s1 == s2 && (s1 & 1U) == 0) break;  // a consistent copy; else it changed: again
-  }
-  out.state = public_state(state);
+  TaskRecord::Reading rd;
+  r.read(rd);
+  out.state = public_state(rd.state);
   if (out.state == diag::TaskState::waiting) {
-    out.wait_reason = wait_reason_text(static_cast<WaitReason>(reason));
-    out.wait_site = site;
-    out.waiting_for = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - since));
+    out.wait_reason = wait_reason_text(static_cast<WaitReason>(rd.reason));
+    out.wait_site = rd.wait_site;
+    out.waiting_for = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - rd.since));
   }
-  out.chain_depth = depth;
-  out.chain.resize(kept);
-  for (std::uint32_t i = 0; i < kept; ++i) out.chain[i].function = TaskRecord::decode_frame(frames[i]);
+  out.chain_depth = rd.depth;
+  out.chain.resize(rd.kept);
+  for (std::uint32_t i = 0; i < rd.kept; ++i) {
+    out.chain[i].function = TaskRecord::decode_frame(rd.frames[i]);
+  }
   if (r.context != nullptr) {
     auto* n = static_cast<Node*>(r.context);
     n->add_ref();

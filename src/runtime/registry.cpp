@@ -47,6 +47,25 @@ void unregister_scheduler(SchedulerImpl* s) noexcept {
   l.gone.parks += s->parks();
 }
 
+void post_home(std::uint64_t home, Runnable* r) noexcept {
+  if (home != 0) {
+    SchedulerList& l = schedulers();
+    LockGuard g(l.mu);
+    SchedulerImpl* found = nullptr;
+    l.all.for_each([&](ListNode* n) {
+      SchedulerImpl* s = from_all_link(n);
+      if (s->id() == home) found = s;
+    });
+    // Posted under the list's lock: the scheduler cannot finish unregistering, and so
+    // cannot stop, until the item is in its queue.
+    if (found != nullptr && found->accepting()) {
+      found->post(r);
+      return;
+    }
+  }
+  Scheduler::default_scheduler().impl().post(r);
+}
+
 SchedulerTotals scheduler_totals() noexcept {
   SchedulerList& l = schedulers();
   LockGuard g(l.mu);

@@ -137,7 +137,28 @@ void spawn(void* sched, PromiseBase& p, std::coroutine_handle<> h, std::string n
   s.spawn(p, h, std::move(name), site);
 }
 
-void post(Runnable* r) noexcept { SchedulerImpl::current_or_default().post(r); }
+std::uint64_t current_scheduler_id() noexcept {
+  SchedulerImpl* s = SchedulerImpl::current();
+  return s != nullptr ? s->id() : 0;
+}
+
+void post(Runnable* r) noexcept {
+  SchedulerImpl* s = SchedulerImpl::current();
+  if (s != nullptr && s->id() == r->home && s->accepting()) {
+    s->post(r);  // the common case: fired on a worker of its own scheduler
+    return;
+  }
+  post_home(r->home, r);
+}
+
+void refuse_blocking_wait(const char* what, const source_location& where) {
+  if (tls_runtime.worker == nullptr) return;
+  std::string site;
+  append_site(site, where);
+  throw usage_error(std::string("cogo: ") + what + " called at " + site +
+                    " on a scheduler worker (from a task or a callback), where it would block "
+                    "the worker and could wait for work queued behind it; co_await instead");
+}
 
 std::uint32_t select_random() noexcept {
   // xorshift32 per thread, seeded from the thread's stack address and the clock.
@@ -157,17 +178,14 @@ std::uint32_t select_random() noexcept {
 
 }  // namespace detail
 
-void yield::await_suspend(std::coroutine_handle<> h) const noexcept {
-  const_cast<yield*>(this)->task_ = detail::tls_runtime.task;
+void yield::await_suspend(std::coroutine_handle<> h) noexcept {
+  task_ = detail::tls_runtime.task;
   if (task_ != nullptr) {
     detail::list_task(task_);
     if (COGO_UNLIKELY(detail::g_tracing.load(std::memory_order_relaxed))) detail::trace_stop(task_, "yield");
   }
-  if (detail::SchedulerImpl* s = detail::SchedulerImpl::current()) {
-    s->requeue(h);
-  } else {
-    detail::resume_target_here().resume_later(h);
-  }
+  item_.handle = h;
+  detail::resume_target_here().yield_later(item_);
 }
 
 void yield::await_resume() const noexcept { detail::note_running(task_); }

@@ -1,3 +1,4 @@
+// The scheduler: its workers' loop and idle path, timers, spawning, shutdown.
 #include "cogo/scheduler.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "cogo/detail/context_node.hpp"
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
+#include "cogo/detail/stall.hpp"
 #include "cogo/manual_clock.hpp"
 
 namespace cogo {
@@ -19,13 +21,12 @@ namespace {
 
 // Idle rounds a worker spins through (looking for work, pausing) before it sleeps.
 constexpr int kSpinRounds = 64;
-// How often a busy worker looks at the global queue and the timers first: Go's 61, a
-// prime, so that it does not fall into step with a producer's rhythm.
-constexpr std::uint64_t kCheckInterval = 61;
-// Task ids are handed to workers in blocks, so that spawning touches no shared counter.
-constexpr std::uint64_t kIdBlock = 1024;
+// The keeper's checks of stuck next-to-run slots: first soon, then less often while the
+// slots keep moving.
+constexpr std::int64_t kMonitorFirstNs = 20'000;
+constexpr std::int64_t kMonitorMaxNs = 1'000'000;
 
-std::atomic<std::uint64_t> next_id_block{1};
+std::atomic<std::uint64_t> next_scheduler_id{1};
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -33,20 +34,14 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-inline std::uint32_t next_random(std::uint32_t& s) noexcept {
-  // xorshift32: cheap victim order for stealing.
-  s ^= s << 13;
-  s ^= s >> 17;
-  s ^= s << 5;
-  return s;
-}
-
 }  // namespace
 
 SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* timers)
-    : owner_(owner), timers_(timers != nullptr ? timers : TimerService::make_steady(this)) {
+    : id_(next_scheduler_id.fetch_add(1, std::memory_order_relaxed)),
+      owner_(owner),
+      timers_(timers != nullptr ? timers : TimerService::make_steady(this)),
+      idle_(workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : workers) {
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  global_.resize(256);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
     auto w = std::make_unique<Worker>();
@@ -54,6 +49,7 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
     w->index = i;
     w->rng = 0x9E3779B9u * (i + 1);
     w->seen_ticks.assign(workers, 0);
+    w->idle.poller = &w->poller;
     workers_.push_back(std::move(w));
   }
   for (auto& w : workers_) {
@@ -70,22 +66,22 @@ SchedulerImpl::~SchedulerImpl() {
                "draining; aborting\n", stderr);
     std::abort();
   }
-  // Drain: every task started here runs to its end.
-  while (live_tasks() > 0) {
-    std::atomic<std::uint32_t> never{0};
-    futex_wait(never, 0, monotonic_ns() + 1'000'000);
-  }
-  // A thread that woke the last task may still be inside schedule(); its count was
-  // taken before the task could run, so the task's end made it visible here.
-  while (outside_calls_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  drain();
+  // From here on, callbacks bound to this scheduler go to the default one; then wait for
+  // what was posted here before.
   unregister_scheduler(this);
-  stopping_.store(true, std::memory_order_seq_cst);
-  for (auto& w : workers_) {
-    w->park_word.store(1, std::memory_order_release);
-    futex_wake(w->park_word, 1);
-  }
+  accepting_.store(false, std::memory_order_release);
+  drain();
+  idle_.stop();
   for (auto& w : workers_) w->thread.join();
-  timers_->release();
+  if (!timers_->is_manual() && !timers_->sole_reference() && this != &Scheduler::default_scheduler().impl()) {
+    // Timers and deadlines armed here outlive the scheduler: the default one drives them.
+    Scheduler::default_scheduler().impl().adopt_timers(timers_);
+  } else {
+    timers_->release();
+  }
+  LockGuard g(adopted_mu_);
+  for (TimerService* s : adopted_) s->release();
 }
 
 SchedulerImpl& SchedulerImpl::current_or_default() noexcept {
@@ -93,254 +89,180 @@ SchedulerImpl& SchedulerImpl::current_or_default() noexcept {
   return Scheduler::default_scheduler().impl();
 }
 
-// ---------------------------------------------------------------- queues
+// ---------------------------------------------------------------- shutdown
 
-void SchedulerImpl::push_global(std::uintptr_t item) noexcept { push_global_batch(&item, 1); }
-
-void SchedulerImpl::push_global_batch(const std::uintptr_t* items, std::uint32_t n) noexcept {
-  LockGuard g(global_mu_);
-  std::size_t size = global_size_.load(std::memory_order_relaxed);
-  if (size + n > global_.size()) {
-    // Grow the ring, unrolling it so that it starts at index 0.
-    std::vector<std::uintptr_t> bigger(std::max(global_.size() * 2, size + n));
-    for (std::size_t i = 0; i < size; ++i) bigger[i] = global_[(global_head_ + i) % global_.size()];
-    global_.swap(bigger);
-    global_head_ = 0;
+bool SchedulerImpl::quiescent() const noexcept {
+  // A consistent snapshot: every worker asleep, and none woke while we looked.
+  std::uint64_t wakes = 0;
+  for (auto& w : workers_) {
+    if (!w->asleep.load(std::memory_order_acquire)) return false;
+    wakes += w->wakes.load(std::memory_order_acquire);
   }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    global_[(global_head_ + size + i) % global_.size()] = items[i];
+  if (live_tasks() != 0 || global_size_.load(std::memory_order_acquire) != 0 ||
+      outside_calls_.load(std::memory_order_acquire) != 0) {
+    return false;
   }
-  global_size_.store(size + n, std::memory_order_release);
+  for (auto& w : workers_) {
+    if (w->queue.size() != 0 || w->runnext.load(std::memory_order_acquire) != nullptr) return false;
+  }
+  std::uint64_t again = 0;
+  for (auto& w : workers_) {
+    if (!w->asleep.load(std::memory_order_acquire)) return false;
+    again += w->wakes.load(std::memory_order_acquire);
+  }
+  return again == wakes;
 }
 
-std::uintptr_t SchedulerImpl::pop_global(Worker& w) noexcept {
-  if (global_size_.load(std::memory_order_acquire) == 0) return 0;
-  std::uintptr_t batch[RunQueue::kCapacity / 2];
-  std::size_t n = 0;
+void SchedulerImpl::drain() noexcept {
+  // Every task started here runs to its end, and every callback queued here runs.
+  StallWatch watch("a Scheduler destructor", source_location::current());
+  std::int64_t pause = 20'000;
+  while (!quiescent()) {
+    std::atomic<std::uint32_t> never{0};
+    futex_wait(never, 0, monotonic_ns() + pause);
+    pause = std::min<std::int64_t>(pause * 2, 1'000'000);
+    watch.check();
+  }
+}
+
+void SchedulerImpl::adopt_timers(TimerService* svc) noexcept {
   {
-    LockGuard g(global_mu_);
-    const std::size_t size = global_size_.load(std::memory_order_relaxed);
-    if (size == 0) return 0;
-    // A fair share, bounded by what is there and by the room in the local queue.
-    n = std::min<std::size_t>({size, size / workers_.size() + 1, RunQueue::kCapacity / 2,
-                               RunQueue::kCapacity - w.queue.size()});
-    if (n == 0) n = 1;
-    for (std::size_t i = 0; i < n; ++i) {
-      batch[i] = global_[global_head_];
-      global_head_ = (global_head_ + 1) % global_.size();
+    LockGuard g(adopted_mu_);
+    adopted_.push_back(svc);  // reserve() is not possible here; a vector of a few pointers
+    has_adopted_.store(true, std::memory_order_release);
+  }
+  svc->set_driver(this);  // reports its earliest deadline to timer_armed
+}
+
+// ---------------------------------------------------------------- timers
+
+bool SchedulerImpl::fire_timers(bool only_if_due) noexcept {
+  bool fired = false;
+  auto one = [&](TimerService& t) {
+    if (t.is_manual()) return;
+    const std::int64_t earliest = t.earliest();
+    if (earliest == kNoDeadline) return;
+    const std::int64_t now = monotonic_ns();
+    if (only_if_due && earliest > now) return;
+    const std::uint64_t before = t.arms();
+    const std::size_t armed = t.armed();
+    t.run_due(now);
+    fired = fired || t.armed() != armed || t.arms() != before;
+  };
+  one(*timers_);
+  if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
+    LockGuard g(adopted_mu_);
+    for (TimerService* s : adopted_) one(*s);
+  }
+  return fired;
+}
+
+void SchedulerImpl::timer_armed(std::int64_t /*when*/) noexcept {
+  // Wake the keeper to re-plan; if there is none, wake an idle worker to become one.
+  // Busy workers look at the timers every kCheckInterval items.
+  if (!idle_.interrupt_keeper()) idle_.wake_one();
+}
+
+void SchedulerImpl::request_monitor() noexcept {
+  // Set before waking: the keeper reads it when it plans its sleep.
+  monitoring_.store(true, std::memory_order_seq_cst);
+  if (!idle_.interrupt_keeper()) idle_.wake_one();
+}
+
+std::int64_t SchedulerImpl::plan_sleep(Worker& w) noexcept {
+  std::int64_t deadline = timers_->is_manual() ? kNoDeadline : timers_->plan_wake();
+  if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
+    LockGuard g(adopted_mu_);
+    // Services nobody else refers to and with nothing armed are done with.
+    adopted_.erase(std::remove_if(adopted_.begin(), adopted_.end(),
+                                  [](TimerService* s) {
+                                    if (s->armed() != 0 || !s->sole_reference()) return false;
+                                    s->release();
+                                    return true;
+                                  }),
+                   adopted_.end());
+    for (TimerService* s : adopted_) deadline = std::min(deadline, s->plan_wake());
+  }
+  if (monitoring_.load(std::memory_order_seq_cst)) {
+    // The watch goes on while any worker runs anything: a ping-pong empties and fills its
+    // slot all the time, and restarting the watch would cost the pushing task a wake-up
+    // of the keeper each time.
+    const std::uint64_t progress = ticks();
+    const bool active = progress != monitor_ticks_;
+    monitor_ticks_ = progress;
+    if (!active && !any_runnext()) {
+      // Nothing to watch: stop, then look once more (paired with push_local's exchange
+      // and load), so that a slot filled meanwhile restarts the watch.
+      monitoring_.store(false, std::memory_order_seq_cst);
+      if (any_runnext()) monitoring_.store(true, std::memory_order_seq_cst);
     }
-    global_size_.store(size - n, std::memory_order_release);
-  }
-  for (std::size_t i = 1; i < n; ++i) {
-    if (!w.queue.push(batch[i])) push_global(batch[i]);
-  }
-  return batch[0];
-}
-
-void SchedulerImpl::push_local(Worker& w, std::uintptr_t item, bool next) noexcept {
-  if (next) {
-    item = w.runnext.exchange(item, std::memory_order_acq_rel);
-    if (item == 0) return;  // the slot was free: the worker runs it next, nobody to wake
-  }
-  if (!w.queue.push(item)) {
-    // Full: move half of the queue and this item to the global queue, as Go does.
-    std::uintptr_t half[RunQueue::kCapacity / 2 + 1];
-    const std::uint32_t n = w.queue.grab(half);
-    half[n] = item;
-    push_global_batch(half, n + 1);
-  }
-  maybe_wake();
-}
-
-void SchedulerImpl::schedule(std::uintptr_t item, bool next) noexcept {
-  auto* w = static_cast<Worker*>(tls_runtime.worker);
-  if (w != nullptr && w->sched == this) {
-    push_local(*w, item, next);
-    return;
-  }
-  // Counted so that the destructor, which may run as soon as the item's task finishes,
-  // waits for this call to stop touching the scheduler.
-  outside_calls_.fetch_add(1, std::memory_order_relaxed);
-  push_global(item);
-  // From outside, a lost wake-up could strand the item. Reading nidle_ with a
-  // read-modify-write orders it after the push against park()'s increment (a Dekker
-  // pair on one variable, which ThreadSanitizer understands; it does not model fences):
-  // either this sees the parker counted, or the parker's increment reads ours and then
-  // sees the pushed item.
-  const int idle = nidle_.fetch_add(0, std::memory_order_acq_rel);
-  if (nspinning_.load(std::memory_order_relaxed) == 0 && idle > 0) {
-    wake_one();
-  }
-  outside_calls_.fetch_sub(1, std::memory_order_release);
-}
-
-void SchedulerImpl::maybe_wake() noexcept {
-  // Only for parallelism: the pushing worker runs the work itself if nobody comes, so
-  // an occasional missed wake-up costs time, never progress.
-  if (nspinning_.load(std::memory_order_relaxed) == 0 &&
-      nidle_.load(std::memory_order_relaxed) > 0) {
-    wake_one();
-  }
-}
-
-void SchedulerImpl::wake_one() noexcept {
-  Worker* w = nullptr;
-  {
-    LockGuard g(idle_mu_);
-    if (!idle_.empty()) {
-      w = idle_.back();
-      idle_.pop_back();
-      nidle_.fetch_sub(1, std::memory_order_relaxed);
-      // Counted spinning from now (Go's wakep): pushes until it runs wake nobody else.
-      nspinning_.fetch_add(1, std::memory_order_relaxed);
-      w->woken_spinning.store(true, std::memory_order_relaxed);
+    if (monitoring_.load(std::memory_order_relaxed)) {
+      monitor_period_ = monitor_period_ == 0 ? kMonitorFirstNs
+                                             : std::min(monitor_period_ * 2, kMonitorMaxNs);
+      // The steal check compares each slot's worker's ticks with what it saw last.
+      for (auto& v : workers_) w.seen_ticks[v->index] = v->ticks.load(std::memory_order_relaxed);
+      deadline = std::min(deadline, monotonic_ns() + monitor_period_);
+    } else {
+      monitor_period_ = 0;
     }
   }
-  if (w == nullptr) return;
-  w->park_word.store(1, std::memory_order_release);
-  futex_wake(w->park_word, 1);
-}
-
-void SchedulerImpl::resume_later(std::coroutine_handle<> h) noexcept {
-  schedule(reinterpret_cast<std::uintptr_t>(h.address()), true);
-}
-
-void SchedulerImpl::post(Runnable* r) noexcept {
-  schedule(reinterpret_cast<std::uintptr_t>(r) | kRunnableTag, false);
-}
-
-void SchedulerImpl::requeue(std::coroutine_handle<> h) noexcept {
-  schedule(reinterpret_cast<std::uintptr_t>(h.address()), false);
+  return deadline;
 }
 
 // ---------------------------------------------------------------- workers
 
-void SchedulerImpl::run(Worker& w, std::uintptr_t item) noexcept {
+void SchedulerImpl::run(Worker& w, RunItem* item) noexcept {
   w.ticks.store(w.ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if ((item & kRunnableTag) != 0) {
-    auto* r = reinterpret_cast<Runnable*>(item & ~kRunnableTag);
-    r->run(r);
+  if (item->handle) {
+    resume_loop(item->handle);
   } else {
-    resume_loop(std::coroutine_handle<>::from_address(reinterpret_cast<void*>(item)));
+    item->fn(item);
   }
   tls_runtime.task = nullptr;
 }
 
-std::uintptr_t SchedulerImpl::find_work(Worker& w) noexcept {
+RunItem* SchedulerImpl::find_work(Worker& w) noexcept {
   const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed);
   if (tick % kCheckInterval == 0) {
-    poll_timers(w, false);
-    if (std::uintptr_t it = pop_global(w)) return it;
+    fire_timers(true);
+    if (RunItem* it = pop_global(w)) return it;
   }
-  if (w.runnext.load(std::memory_order_relaxed) != 0) {
-    if (std::uintptr_t it = w.runnext.exchange(0, std::memory_order_acq_rel)) return it;
+  if (RunItem* it = take_local(w)) return it;
+  if (RunItem* it = pop_global(w)) return it;
+  // Due timers wake their tasks into this worker's slots.
+  if (fire_timers(true)) {
+    if (RunItem* it = take_local(w)) return it;
   }
-  if (std::uintptr_t it = w.queue.pop()) return it;
-  if (std::uintptr_t it = pop_global(w)) return it;
   return steal(w);
 }
 
-std::uintptr_t SchedulerImpl::steal(Worker& w) noexcept {
-  const auto n = static_cast<std::uint32_t>(workers_.size());
-  if (n < 2) return 0;
-  const std::uint32_t start = next_random(w.rng) % n;
-  std::uintptr_t batch[RunQueue::kCapacity / 2];
-  for (std::uint32_t k = 0; k < n; ++k) {
-    Worker& v = *workers_[(start + k) % n];
-    if (&v == &w) continue;
-    if (std::uint32_t got = v.queue.grab(batch)) {
-      for (std::uint32_t i = 1; i < got; ++i) {
-        if (!w.queue.push(batch[i])) push_global(batch[i]);
-      }
-      w.steals.fetch_add(got, std::memory_order_relaxed);
-      return batch[0];
-    }
-    // A next-slot task of a worker that has run nothing since our last look is stuck
-    // behind a long-running task: take it.
-    const std::uint64_t ticks = v.ticks.load(std::memory_order_relaxed);
-    if (v.runnext.load(std::memory_order_relaxed) != 0 && ticks == w.seen_ticks[v.index]) {
-      if (std::uintptr_t it = v.runnext.exchange(0, std::memory_order_acq_rel)) {
-        w.steals.fetch_add(1, std::memory_order_relaxed);
-        return it;
-      }
-    }
-    w.seen_ticks[v.index] = ticks;
-  }
-  return 0;
+void SchedulerImpl::park(Worker& w) noexcept {
+  const bool keeper = idle_.try_keep(w.idle);
+  const std::int64_t deadline = keeper ? plan_sleep(w) : kNoDeadline;
+  w.parks.fetch_add(1, std::memory_order_relaxed);
+  w.asleep.store(true, std::memory_order_release);
+  w.poller.wait(deadline);
+  w.asleep.store(false, std::memory_order_relaxed);
+  w.wakes.fetch_add(1, std::memory_order_acq_rel);
+  w.poller.consume();
 }
 
-bool SchedulerImpl::work_visible() noexcept {
-  if (global_size_.load(std::memory_order_acquire) > 0) return true;
-  for (auto& v : workers_) {
-    if (v->queue.size() > 0) return true;
-  }
-  return false;
-}
-
-bool SchedulerImpl::poll_timers(Worker& /*w*/, bool force) noexcept {
-  TimerService& t = *timers_;
-  if (t.is_manual()) return false;
-  const std::int64_t earliest = t.earliest();
-  if (earliest == kNoDeadline) return false;
-  const std::int64_t now = monotonic_ns();
-  if (!force && earliest > now) return false;
-  const std::size_t before = t.armed();
-  t.run_due(now);
-  return t.armed() != before;
-}
-
-bool SchedulerImpl::park(Worker& w) noexcept {
-  w.park_word.store(0, std::memory_order_relaxed);
-  {
-    LockGuard g(idle_mu_);
-    idle_.push_back(&w);
-    nidle_.fetch_add(1, std::memory_order_acq_rel);  // pairs with schedule()'s read
-  }
-  if (w.spinning) {
-    w.spinning = false;
-    nspinning_.fetch_sub(1, std::memory_order_relaxed);
-  }
-
-  // One idle worker keeps the timers: it sleeps only until the earliest deadline.
-  std::int64_t deadline = kNoDeadline;
-  Worker* expected = nullptr;
-  const bool keeper = !timers_->is_manual() &&
-                      timer_keeper_.compare_exchange_strong(expected, &w, std::memory_order_acq_rel);
-  if (keeper) {
-    const std::int64_t now = monotonic_ns();
-    deadline = timers_->run_due(now);  // fires what is due, plans the next wake-up
-  }
-  const bool stop = stopping_.load(std::memory_order_acquire);
-  if (!stop && !work_visible()) {
-    w.parks.fetch_add(1, std::memory_order_relaxed);
-    futex_wait(w.park_word, 0, deadline);
-  }
-  if (keeper) {
-    timers_->set_planned_wake(kNoDeadline);  // nobody sleeps on the timers now
-    timer_keeper_.store(nullptr, std::memory_order_release);
-  }
-  {
-    LockGuard g(idle_mu_);
-    auto it = std::find(idle_.begin(), idle_.end(), &w);
-    if (it != idle_.end()) {
-      idle_.erase(it);
-      nidle_.fetch_sub(1, std::memory_order_relaxed);
+void SchedulerImpl::leave_keeper(Worker& w) noexcept {
+  if (COGO_LIKELY(!idle_.holds_keeper(w.idle)) || !idle_.release_keeper(w.idle)) return;
+  // Nobody sleeps on the timers now: the next arm is reported (and wakes a worker).
+  timers_->set_planned_wake(kNoDeadline);
+  bool armed = timers_->armed() != 0;
+  if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
+    LockGuard g(adopted_mu_);
+    for (TimerService* s : adopted_) {
+      s->set_planned_wake(kNoDeadline);
+      armed = armed || s->armed() != 0;
     }
   }
-  // A waker that took us off the idle list counted us spinning: take that count over.
-  if (w.woken_spinning.exchange(false, std::memory_order_relaxed)) w.spinning = true;
-  return !stopping_.load(std::memory_order_acquire);
-}
-
-void SchedulerImpl::timer_armed(std::int64_t /*when*/) noexcept {
-  // Wake the keeper to re-plan; if there is none, wake any idle worker to become one.
-  // Busy workers look at the timers every kCheckInterval tasks.
-  if (Worker* k = timer_keeper_.load(std::memory_order_acquire)) {
-    k->park_word.store(1, std::memory_order_release);
-    futex_wake(k->park_word, 1);
-    return;
+  // This worker goes to run something that may take long: hand the role over (I5).
+  if ((armed || monitoring_.load(std::memory_order_seq_cst)) && idle_.idle() > 0) {
+    idle_.wake_one();
   }
-  if (nidle_.load(std::memory_order_relaxed) > 0) wake_one();
 }
 
 void SchedulerImpl::worker_main(Worker& w) noexcept {
@@ -348,43 +270,46 @@ void SchedulerImpl::worker_main(Worker& w) noexcept {
   tls_runtime.target = this;
   int idle_rounds = 0;
   for (;;) {
-    if (std::uintptr_t item = find_work(w)) {
+    RunItem* item = find_work(w);
+    if (item == nullptr) {
+      if (idle_.stopping()) break;
+      if (idle_rounds++ < kSpinRounds && idle_.start_spinning(w.idle)) {
+        if (idle_rounds < kSpinRounds / 2) {
+          for (int i = 0; i < 32; ++i) cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+        continue;
+      }
       idle_rounds = 0;
-      if (w.spinning) {
-        w.spinning = false;
-        // The last spinner found work: there may be more, so get another one looking.
-        if (nspinning_.fetch_sub(1, std::memory_order_relaxed) == 1) maybe_wake();
+      idle_.announce(w.idle);
+      if (idle_.stopping()) {
+        idle_.retract(w.idle);
+        break;
       }
-      run(w, item);
-      continue;
-    }
-    if (poll_timers(w, false)) continue;
-    if (stopping_.load(std::memory_order_acquire)) break;
-    if (idle_rounds++ < kSpinRounds) {
-      if (!w.spinning) {
-        w.spinning = true;
-        nspinning_.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (idle_rounds < kSpinRounds / 2) {
-        for (int i = 0; i < 32; ++i) cpu_relax();
-      } else {
-        std::this_thread::yield();
-      }
-      continue;
+      item = find_work(w);  // the recheck (I1)
+      if (item == nullptr) park(w);
+      idle_.retract(w.idle);
+      if (item == nullptr) continue;
     }
     idle_rounds = 0;
-    if (!park(w)) break;
+    leave_keeper(w);
+    idle_.found_work(w.idle);
+    run(w, item);
   }
-  if (w.spinning) nspinning_.fetch_sub(1, std::memory_order_relaxed);
+  leave_keeper(w);
+  idle_.found_work(w.idle);
   tls_runtime = ThreadState{};
 }
 
 // ---------------------------------------------------------------- tasks
 
 std::uint64_t SchedulerImpl::next_task_id(Worker* w) noexcept {
-  if (w == nullptr) return next_id_block.fetch_add(1, std::memory_order_relaxed) * kIdBlock;
+  static std::atomic<std::uint64_t> next_block{1};
+  constexpr std::uint64_t kIdBlock = 1024;  // ids by blocks: spawning touches no shared counter
+  if (w == nullptr) return next_block.fetch_add(1, std::memory_order_relaxed) * kIdBlock;
   if (w->next_id == w->id_limit) {
-    w->next_id = next_id_block.fetch_add(1, std::memory_order_relaxed) * kIdBlock + 1;
+    w->next_id = next_block.fetch_add(1, std::memory_order_relaxed) * kIdBlock + 1;
     w->id_limit = w->next_id + kIdBlock - 1;
   }
   return w->next_id++;
@@ -395,7 +320,14 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   auto* w = static_cast<Worker*>(tls_runtime.worker);
   Worker* own = w != nullptr && w->sched == this ? w : nullptr;
   RegistryShard& shard = own != nullptr ? own->registry : external_registry_;
-  TaskRecord* r = ::new (pool_allocate(sizeof(TaskRecord))) TaskRecord;
+  void* mem = nullptr;
+  try {
+    mem = pool_allocate(sizeof(TaskRecord));
+  } catch (...) {
+    h.destroy();  // the task never starts; its frame (and what it holds) goes now
+    throw;
+  }
+  TaskRecord* r = ::new (mem) TaskRecord;
   r->id = next_task_id(own);
   r->parent_id = tls_runtime.task != nullptr ? tls_runtime.task->id : 0;
   r->name = std::move(name);
@@ -408,10 +340,11 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   shard.started.fetch_add(1, std::memory_order_relaxed);
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_spawn(r);
   p.record_ = r;
+  p.start_.handle = h;
   if (own != nullptr) {
-    push_local(*own, reinterpret_cast<std::uintptr_t>(h.address()), true);
+    push_local(*own, &p.start_, true);
   } else {
-    schedule(reinterpret_cast<std::uintptr_t>(h.address()), false);
+    schedule(&p.start_, false);
   }
 }
 
@@ -460,6 +393,12 @@ std::uint64_t SchedulerImpl::steals() const noexcept {
 std::uint64_t SchedulerImpl::parks() const noexcept {
   std::uint64_t n = 0;
   for (auto& w : workers_) n += w->parks.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::uint64_t SchedulerImpl::ticks() const noexcept {
+  std::uint64_t n = 0;
+  for (auto& w : workers_) n += w->ticks.load(std::memory_order_relaxed);
   return n;
 }
 

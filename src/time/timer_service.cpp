@@ -109,27 +109,39 @@ void TimerService::update_earliest() noexcept {
 }
 
 void TimerService::arm(TimerEntry* e, std::int64_t when) {
-  bool wake = false;
-  {
-    LockGuard g(mu_);
-    heap_.push_back(Slot{when, e});
-    ++e->gen;
-    arms_.store(arms_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    sift_up(static_cast<std::uint32_t>(heap_.size() - 1), Slot{when, e});
-    update_earliest();
-    if (driver_ != nullptr && when < planned_wake_) {
-      // The driver sleeps past this deadline: tell it, and remember that it will now
-      // wake by `when`, so that a burst of arms costs one wake-up, not one each.
-      planned_wake_ = when;
-      wake = true;
-    }
+  LockGuard g(mu_);
+  heap_.push_back(Slot{when, e});
+  ++e->gen;
+  arms_.store(arms_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  sift_up(static_cast<std::uint32_t>(heap_.size() - 1), Slot{when, e});
+  update_earliest();
+  if (driver_ != nullptr && when < planned_wake_) {
+    // The driver sleeps past this deadline: tell it, and remember that it will now
+    // wake by `when`, so that a burst of arms costs one wake-up, not one each.
+    planned_wake_ = when;
+    driver_->timer_armed(when);
   }
-  if (wake) driver_->timer_armed(when);
 }
 
 void TimerService::set_planned_wake(std::int64_t when) noexcept {
   LockGuard g(mu_);
   planned_wake_ = when;
+}
+
+std::int64_t TimerService::plan_wake() noexcept {
+  LockGuard g(mu_);
+  planned_wake_ = heap_.empty() ? kNoDeadline : heap_.front().when;
+  return planned_wake_;
+}
+
+void TimerService::set_driver(TimerDriver* driver) noexcept {
+  LockGuard g(mu_);
+  driver_ = driver;
+  planned_wake_ = kNoDeadline;
+  if (driver_ != nullptr && !heap_.empty()) {
+    planned_wake_ = heap_.front().when;
+    driver_->timer_armed(planned_wake_);
+  }
 }
 
 bool TimerService::disarm(TimerEntry* e) noexcept {

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "cogo/chan.hpp"
@@ -45,7 +48,25 @@ Task<bool> block_on_own_scheduler(cogo::Scheduler& s) {
   co_return refused;
 }
 
-Task<int> block_on_other_scheduler(cogo::Scheduler& other) { co_return other.block_on(forty_two()); }
+Task<std::string> block_on_other_scheduler(cogo::Scheduler& other) {
+  std::string what;
+  try {
+    other.block_on(forty_two());
+  } catch (const cogo::usage_error& e) {
+    what = e.what();
+  }
+  co_return what;
+}
+
+Task<std::string> sync_wait_in_a_task() {
+  std::string what;
+  try {
+    cogo::sync_wait(forty_two());
+  } catch (const cogo::usage_error& e) {
+    what = e.what();
+  }
+  co_return what;
+}
 
 Task<> destroy(cogo::Scheduler* s) {
   delete s;
@@ -186,10 +207,83 @@ TEST(SchedulerDefaultTest, ExistsOnceAndRunsGo) {
 
 COGO_RUNTIME_TEST_SUITE(SchedulerTest);
 
-TEST_P(SchedulerTest, BlockOnFromItsOwnWorkerIsAUsageError) {
+TEST_P(SchedulerTest, BlockOnFromAnyWorkerIsAUsageError) {
   EXPECT_TRUE(run(block_on_own_scheduler(sched())));
+  // Another scheduler's block_on would block this worker all the same.
   cogo::Scheduler other({.workers = 1});
-  EXPECT_EQ(run(block_on_other_scheduler(other)), 42) << "another scheduler's block_on is fine";
+  const std::string what = run(block_on_other_scheduler(other));
+  EXPECT_NE(what.find("Scheduler::block_on"), std::string::npos) << what;
+  EXPECT_NE(what.find("co_await"), std::string::npos) << what;
+}
+
+TEST_P(SchedulerTest, SyncWaitInATaskIsAUsageError) {
+  const std::string what = run(sync_wait_in_a_task());
+  EXPECT_NE(what.find("sync_wait"), std::string::npos) << what;
+  EXPECT_NE(what.find("scheduler_test.cpp"), std::string::npos) << "names the call's site: " << what;
+}
+
+TEST(SchedulerRunTest, RunsATaskOnTheDefaultSchedulerAndReturnsItsValue) {
+  EXPECT_EQ(cogo::run(forty_two()), 42);
+  EXPECT_EQ(cogo::run(current_scheduler()), &cogo::Scheduler::default_scheduler());
+  EXPECT_THROW(cogo::run([]() -> Task<> { throw std::runtime_error("boom"); }()), std::runtime_error);
+}
+
+// go() takes the frame before it allocates the task's record: if that allocation fails,
+// the frame (and what it holds) is freed, not leaked, and the exception reaches the
+// caller.
+struct Witness {
+  std::atomic<int>* alive;
+  explicit Witness(std::atomic<int>* a) : alive(a) { alive->fetch_add(1); }
+  Witness(Witness&& o) noexcept : alive(o.alive) { alive->fetch_add(1); }
+  ~Witness() { alive->fetch_sub(1); }
+};
+
+Task<> hold(Witness w, std::atomic<int>& ran) {
+  (void)w;
+  ran.fetch_add(1);
+  co_return;
+}
+
+TEST(SchedulerAllocationTest, AGoWhoseAllocationFailsFreesTheTask) {
+  cogo::Scheduler sched({.workers = 1});
+  std::atomic<int> alive{0}, ran{0};
+  int failed = 0;
+  for (std::uint64_t nth = 1; nth < 64; ++nth) {
+    std::thread t([&] {  // a fresh thread: its block caches are empty
+      Task<> task = hold(Witness(&alive), ran);
+      cogo::test::FailAllocation fail(nth);
+      try {
+        sched.go(std::move(task));
+      } catch (const std::bad_alloc&) {
+        ++failed;
+      }
+    });
+    t.join();
+  }
+  ASSERT_TRUE(cogo::test::eventually([&] { return sched.live_tasks() == 0 && alive.load() == 0; }));
+  EXPECT_EQ(ran.load() + failed, 63);
+}
+
+// A block_on that waits with tasks parked and nothing running says what they wait for.
+Task<> wait_for_ever(cogo::Chan<int> ch) { co_await ch.recv(); }
+
+TEST(SchedulerStallTest, ABlockedBlockOnReportsWhatTheTasksWaitFor) {
+  cogo::set_stall_report_after(200ms);
+  auto gate = cogo::make_chan<int>();
+  cogo::Scheduler sched({.workers = 1});
+  std::thread closer([&] {
+    std::this_thread::sleep_for(1500ms);  // the report's threshold is the point here
+    gate.close();
+  });
+  ::testing::internal::CaptureStderr();
+  sched.block_on(wait_for_ever(gate));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  closer.join();
+  cogo::set_stall_report_after(std::chrono::milliseconds(0));
+  EXPECT_NE(err.find("Scheduler::block_on at tests/unit/scheduler_test.cpp"), std::string::npos) << err;
+  EXPECT_NE(err.find("[chan receive]"), std::string::npos) << err;
+  EXPECT_NE(err.find("waiting at tests/unit/scheduler_test.cpp"), std::string::npos) << err;
+  EXPECT_EQ(err.find("has waited", err.find("has waited") + 1), std::string::npos) << "once: " << err;
 }
 
 TEST(SchedulerShutdownDeathTest, DestroyingASchedulerFromItsOwnWorkerAbortsWithAReason) {

@@ -3,17 +3,35 @@
 // scheduler, or the default one. Internal.
 #pragma once
 
+#include <cstdint>
+
 #include "cogo/detail/config.hpp"
+#include "cogo/detail/run_item.hpp"
 
 namespace cogo::detail {
 
-// A unit of work queued intrusively: no allocation to post it.
-struct Runnable {
-  // Runs the work and releases whatever the queue held; called exactly once.
+// The scheduler whose worker runs this thread, as an id (0 on other threads, which means
+// the default scheduler). Ids are never reused.
+std::uint64_t current_scheduler_id() noexcept;
+
+// A callback queued intrusively: no allocation to post it. It belongs to the scheduler
+// that was current where it was made (its home), as an Asio handler belongs to its
+// associated executor: post() runs it there, or on the default scheduler once its home
+// is gone.
+struct Runnable : RunItem {
+  Runnable() noexcept { fn = &call_run; }
+  // Runs the work and releases whatever the queue held; called once per post().
   void (*run)(Runnable* self) noexcept = nullptr;
+  std::uint64_t home = current_scheduler_id();
+
+ private:
+  static void call_run(RunItem* self) noexcept {
+    auto* r = static_cast<Runnable*>(self);
+    r->run(r);
+  }
 };
 
-// Runs r->run(r) soon on a scheduler worker, never on the caller's stack.
+// Runs r->run(r) soon on a worker of r's home scheduler, never on the caller's stack.
 void post(Runnable* r) noexcept;
 
 // Calls fn(arg). An exception escaping it is reported on stderr, naming `what` and the

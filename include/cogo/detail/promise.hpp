@@ -64,6 +64,7 @@ class PromiseBase {
   PromiseBase* parent_ = nullptr;         // that frame's promise, when it is a cogo Task
   TaskRecord* record_ = nullptr;          // the task this frame runs in
   std::exception_ptr exception_;
+  RunItem start_;                         // a root task's first run, queued by spawn
 };
 
 template <class T>

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "cogo/detail/run_item.hpp"
+
 namespace cogo::detail {
 
 class RunQueue {
@@ -12,7 +14,7 @@ class RunQueue {
   static constexpr std::uint32_t kCapacity = 256;
 
   // Owner only. False when full.
-  bool push(std::uintptr_t v) noexcept {
+  bool push(RunItem* v) noexcept {
     const std::uint32_t h = head_.load(std::memory_order_acquire);
     const std::uint32_t t = tail_.load(std::memory_order_relaxed);
     if (t - h >= kCapacity) return false;
@@ -21,13 +23,13 @@ class RunQueue {
     return true;
   }
 
-  // Owner only. 0 when empty.
-  std::uintptr_t pop() noexcept {
+  // Owner only. Null when empty.
+  RunItem* pop() noexcept {
     std::uint32_t h = head_.load(std::memory_order_acquire);
     for (;;) {
       const std::uint32_t t = tail_.load(std::memory_order_relaxed);
-      if (h == t) return 0;
-      const std::uintptr_t v = slots_[h % kCapacity].load(std::memory_order_relaxed);
+      if (h == t) return nullptr;
+      RunItem* v = slots_[h % kCapacity].load(std::memory_order_relaxed);
       if (head_.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel,
                                       std::memory_order_acquire)) {
         return v;
@@ -35,13 +37,10 @@ class RunQueue {
     }
   }
 
-  // Owner only: takes up to `max` items from the head (oldest first), for moving work to
-  // the global queue when this one is full.
-  std::uint32_t take_half(std::uintptr_t* out) noexcept { return grab(out); }
-
   // Any thread: takes about half of the items, oldest first, into `out` (room for
-  // kCapacity / 2). Returns how many.
-  std::uint32_t grab(std::uintptr_t* out) noexcept {
+  // kCapacity / 2). Returns how many. The owner uses it too, to move half of a full
+  // queue to the global queue.
+  std::uint32_t grab(RunItem** out) noexcept {
     for (;;) {
       std::uint32_t h = head_.load(std::memory_order_acquire);
       const std::uint32_t t = tail_.load(std::memory_order_acquire);
@@ -66,7 +65,7 @@ class RunQueue {
  private:
   alignas(64) std::atomic<std::uint32_t> head_{0};
   alignas(64) std::atomic<std::uint32_t> tail_{0};
-  std::atomic<std::uintptr_t> slots_[kCapacity] = {};
+  std::atomic<RunItem*> slots_[kCapacity] = {};
 };
 
 }  // namespace cogo::detail

@@ -2,8 +2,8 @@
 //
 // A suspended coroutine records where it must resume: a ResumeTarget, which is its
 // scheduler when it runs on a worker, or the thread driving a sync_wait. Whoever wakes it
-// calls target->resume_later(handle). Awaiting code never resumes a coroutine directly on
-// the waker's stack.
+// calls target->resume_later(item), where the item (its WaitState) names the coroutine.
+// Awaiting code never resumes a coroutine directly on the waker's stack.
 #pragma once
 
 #include <atomic>
@@ -19,13 +19,17 @@
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/list.hpp"
 #include "cogo/detail/pool.hpp"
+#include "cogo/detail/run_item.hpp"
 
 namespace cogo::detail {
 
 class ResumeTarget {
  public:
-  // Arranges for h.resume() to run soon, never on the caller's stack. Thread-safe.
-  virtual void resume_later(std::coroutine_handle<> h) noexcept = 0;
+  // Arranges for item.handle.resume() to run soon, never on the caller's stack.
+  // Thread-safe; never allocates. The item must stay valid until it runs.
+  virtual void resume_later(RunItem& item) noexcept = 0;
+  // The same for a coroutine that yields: behind what is already runnable.
+  virtual void yield_later(RunItem& item) noexcept { resume_later(item); }
 
  protected:
   ~ResumeTarget() = default;
@@ -117,6 +121,10 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> to) noexcept 
 // default scheduler.
 ResumeTarget& resume_target_here() noexcept;
 
+// Throws usage_error if the calling thread is a scheduler worker: `what` (sync_wait,
+// Context::wait, ...) would block it. Does nothing on other threads.
+void refuse_blocking_wait(const char* what, const source_location& where);
+
 // A task started by go(): its identity and what it is doing. A pooled block that the
 // root frame's promise points at; nested frames point at their root's record.
 //
@@ -171,6 +179,34 @@ struct TaskRecord {
   }
   void pop_frame() noexcept {
     depth.store(depth.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+  }
+
+  // A consistent copy of the fields the task's thread changes, for readers on other
+  // threads (the read side of the sequence lock).
+  struct Reading {
+    std::uint8_t state = 0;
+    std::uint8_t reason = 0;
+    source_location wait_site;
+    std::int64_t since = 0;
+    std::uint32_t depth = 0;  // may exceed `kept`
+    std::uint32_t kept = 0;
+    std::int32_t frames[kMaxFrames] = {};
+  };
+  void read(Reading& out) const noexcept {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      const std::uint32_t s1 = seq.load(std::memory_order_acquire);
+      out.state = state.load(std::memory_order_acquire);
+      out.reason = wait_reason.load(std::memory_order_acquire);
+      out.wait_site = wait_site.load();
+      out.since = wait_since.load(std::memory_order_acquire);
+      out.depth = depth.load(std::memory_order_acquire);
+      out.kept = out.depth < kMaxFrames ? out.depth : kMaxFrames;
+      for (std::uint32_t i = 0; i < out.kept; ++i) {
+        out.frames[i] = frames[i].load(std::memory_order_acquire);
+      }
+      const std::uint32_t s2 = seq.load(std::memory_order_relaxed);
+      if (s1 == s2 && (s1 & 1U) == 0) return;  // a consistent copy; else it changed: again
+    }
   }
 };
 
@@ -234,10 +270,9 @@ inline void note_running(TaskRecord* t) noexcept {
 // The decision of one wait: which of its cases completed. Lives in the awaiting frame.
 // A party that can complete case i claims the wait with try_claim(i); only the winner
 // transfers a value and wakes the coroutine, so a select never loses a value.
-struct WaitState {
+struct WaitState : RunItem {
   static constexpr int kOpen = -1;
 
-  std::coroutine_handle<> handle;
   ResumeTarget* target = nullptr;
   TaskRecord* task = nullptr;
   std::atomic<int> winner{kOpen};
@@ -269,7 +304,7 @@ struct WaitState {
 
   void wake() noexcept {
     if (!deferred_wake || phase.exchange(kWoken, std::memory_order_acq_rel) == kParked) {
-      target->resume_later(handle);
+      target->resume_later(*this);
     }
   }
   // With deferred_wake, the last step of await_suspend, after which the awaiter touches

@@ -1,4 +1,17 @@
 // The scheduler's internals. Internal.
+//
+// Each worker runs items (RunItem: a coroutine to resume or a callback) from, in order:
+// its next-to-run slot, its local queue, the global queue, the due timers, the other
+// workers' queues (stealing half) and their next-to-run slots when stuck. With nothing
+// to run it spins briefly, then sleeps through the idle protocol of idle.hpp.
+//
+// The next-to-run slot holds the task a running task just woke (Go's runnext), so that
+// two tasks talking to each other stay on one worker. A run from the slot inherits the
+// current time slice: after kInherit consecutive runs from the slot the worker runs from
+// its queue first, so a ping-pong pair cannot starve the rest of its queue (Go's
+// TestAfterFuncStarvation). A slot whose waker keeps running (a CPU loop, a blocking
+// call) is taken by an idle worker: the timer keeper watches occupied slots while any
+// exist ("monitoring") and steals one that has not moved for a check period.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +25,7 @@
 #include <vector>
 
 #include "cogo/detail/executor.hpp"
+#include "cogo/detail/idle.hpp"
 #include "cogo/detail/list.hpp"
 #include "cogo/detail/lock.hpp"
 #include "cogo/detail/promise.hpp"
@@ -41,24 +55,33 @@ struct alignas(64) Worker {
   SchedulerImpl* sched = nullptr;
   unsigned index = 0;
   RunQueue queue;
-  alignas(64) std::atomic<std::uintptr_t> runnext{0};
-  std::atomic<std::uint32_t> park_word{0};
-  std::atomic<std::uint64_t> ticks{0};       // items run; read by thieves
+  alignas(64) std::atomic<RunItem*> runnext{nullptr};
+  std::atomic<std::uint64_t> ticks{0};       // items run; read by thieves and the monitor
   std::atomic<std::uint64_t> steals{0};      // items taken from other workers
   std::atomic<std::uint64_t> parks{0};       // times it went to sleep
-  bool spinning = false;                     // owner only
-  // Set (under idle_mu_) by wake_one, which counted this worker spinning before waking
-  // it, so that pushes in the meantime do not wake another; the worker takes it over.
-  std::atomic<bool> woken_spinning{false};
+  std::atomic<std::uint64_t> wakes{0};       // times it woke (the destructor's snapshot)
+  std::atomic<bool> asleep{false};           // inside its Poller's wait
+  std::uint32_t inherit = 0;                 // owner: consecutive runs from runnext
   std::uint32_t rng = 1;                     // owner only
   std::uint64_t next_id = 0, id_limit = 0;   // owner only: a block of task ids
-  std::vector<std::uint64_t> seen_ticks;     // owner only: victims' ticks at the last steal try
+  std::vector<std::uint64_t> seen_ticks;     // owner only: victims' ticks at the last look
+  FutexPoller poller;
+  IdleSet::Slot idle;
   RegistryShard registry;
   std::thread thread;
 };
 
 class SchedulerImpl final : public ResumeTarget, public TimerDriver {
  public:
+  // Consecutive runs from the next-to-run slot before the queue goes first: long enough
+  // that a ping-pong pair pays for the queue once in 64 hand-offs (under 2% of its
+  // cost), short enough that a queued task waits at most 64 hand-offs, a few
+  // microseconds, behind the pair. Go bounds the same inheritance by its 10 ms time slice.
+  static constexpr std::uint32_t kInherit = 64;
+  // How often a busy worker looks at the global queue and the timers first: Go's 61, a
+  // prime, so that it does not fall into step with a producer's rhythm.
+  static constexpr std::uint64_t kCheckInterval = 61;
+
   // Takes over one reference on `timers`; null: a steady-clock service this scheduler
   // drives.
   SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* timers);
@@ -66,31 +89,37 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   SchedulerImpl(const SchedulerImpl&) = delete;
   SchedulerImpl& operator=(const SchedulerImpl&) = delete;
 
-  // ResumeTarget: a task woken on one of our workers goes to that worker's next slot.
-  void resume_later(std::coroutine_handle<> h) noexcept override;
-  // TimerDriver: a deadline earlier than any worker will look at was armed.
+  // ResumeTarget: a task woken on one of our workers goes to that worker's next slot;
+  // from elsewhere, to the global queue.
+  void resume_later(RunItem& item) noexcept override;
+  void yield_later(RunItem& item) noexcept override;
+  // TimerDriver: a deadline earlier than the keeper planned for was armed.
   void timer_armed(std::int64_t when) noexcept override;
 
+  // Starts a root task. Takes the frame: if it throws (out of memory), h is destroyed.
   void spawn(PromiseBase& p, std::coroutine_handle<> h, std::string name,
              const source_location& site);
   void post(Runnable* r) noexcept;
-  // Puts h at the back of the current worker's queue (yield).
-  void requeue(std::coroutine_handle<> h) noexcept;
+  // Adopts a timer service whose scheduler is gone, so that its armed timers and
+  // deadlines still fire on time (on this scheduler's workers). Takes one reference.
+  void adopt_timers(TimerService* svc) noexcept;
+
   // A root task ends in two steps: its record leaves the registry and is freed (returns
   // its shard), then, once the frame is freed, the task stops counting as live.
   void* unregister(TaskRecord* r) noexcept;
   void task_ended(void* shard) noexcept;
 
+  std::uint64_t id() const noexcept { return id_; }
   TimerService& timers() noexcept { return *timers_; }
   Scheduler* owner() const noexcept { return owner_; }
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
   std::size_t live_tasks() const noexcept;
   std::uint64_t steals() const noexcept;
   std::uint64_t parks() const noexcept;
-  // Workers parked right now (the scheduler is idle when all are).
-  unsigned idle_workers() const noexcept {
-    return static_cast<unsigned>(nidle_.load(std::memory_order_acquire));
-  }
+  // Items run by every worker so far: progress, for the stall report.
+  std::uint64_t ticks() const noexcept;
+  // Workers in the idle set right now (the scheduler is idle when all are).
+  unsigned idle_workers() const noexcept { return idle_.idle(); }
   std::uint64_t tasks_ended() const noexcept {
     std::uint64_t n = external_registry_.ended.load(std::memory_order_relaxed);
     for (auto& w : workers_) n += w->registry.ended.load(std::memory_order_relaxed);
@@ -101,6 +130,9 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
     for (auto& w : workers_) n += w->registry.started.load(std::memory_order_relaxed);
     return n;
   }
+  // Whether bound callbacks may still be posted here (false once the destructor has
+  // unregistered the scheduler).
+  bool accepting() const noexcept { return accepting_.load(std::memory_order_acquire); }
 
   // Calls f(record) for every live task, one registry shard locked at a time.
   template <class F>
@@ -114,55 +146,69 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   static SchedulerImpl& current_or_default() noexcept;
 
  private:
-  static constexpr std::uintptr_t kRunnableTag = 1;
-
   void worker_main(Worker& w) noexcept;
-  std::uintptr_t find_work(Worker& w) noexcept;
-  std::uintptr_t pop_global(Worker& w) noexcept;
-  std::uintptr_t steal(Worker& w) noexcept;
-  bool work_visible() noexcept;
-  bool poll_timers(Worker& w, bool force) noexcept;
-  bool park(Worker& w) noexcept;
-  void run(Worker& w, std::uintptr_t item) noexcept;
-  void push_local(Worker& w, std::uintptr_t item, bool next) noexcept;
-  void push_global(std::uintptr_t item) noexcept;
-  void push_global_batch(const std::uintptr_t* items, std::uint32_t n) noexcept;
-  void schedule(std::uintptr_t item, bool next) noexcept;
-  void wake_one() noexcept;
-  void maybe_wake() noexcept;
+  RunItem* find_work(Worker& w) noexcept;
+  RunItem* take_local(Worker& w) noexcept;
+  RunItem* pop_global(Worker& w) noexcept;
+  RunItem* steal(Worker& w) noexcept;
+  bool fire_timers(bool only_if_due) noexcept;
+  // The keeper's sleep: until the earliest timer of every service it drives, and the
+  // next monitor check while next-to-run slots are occupied.
+  std::int64_t plan_sleep(Worker& w) noexcept;
+  bool any_runnext() const noexcept;
+  void park(Worker& w) noexcept;
+  // Releases the keeper role if w holds it, handing it over when needed (idle.hpp, I5).
+  void leave_keeper(Worker& w) noexcept;
+  void run(Worker& w, RunItem* item) noexcept;
+  void push_local(Worker& w, RunItem* item, bool next) noexcept;
+  void push_global(RunItem* first, RunItem* last, std::size_t n) noexcept;
+  void schedule(RunItem* item, bool next) noexcept;
+  void request_monitor() noexcept;
+  bool quiescent() const noexcept;
+  void drain() noexcept;
   std::uint64_t next_task_id(Worker* w) noexcept;
 
+  const std::uint64_t id_;
   Scheduler* owner_;
   std::vector<std::unique_ptr<Worker>> workers_;
   TimerService* timers_;
 
+  // Timer services adopted from schedulers that are gone; rarely any.
+  Lock adopted_mu_;
+  std::vector<TimerService*> adopted_ COGO_GUARDED_BY(adopted_mu_);
+  std::atomic<bool> has_adopted_{false};
+
+  // The global queue: an intrusive FIFO through RunItem::next_item.
   Lock global_mu_;
-  std::vector<std::uintptr_t> global_ COGO_GUARDED_BY(global_mu_);  // a ring
-  std::size_t global_head_ COGO_GUARDED_BY(global_mu_) = 0;
+  RunItem* global_head_ COGO_GUARDED_BY(global_mu_) = nullptr;
+  RunItem* global_tail_ COGO_GUARDED_BY(global_mu_) = nullptr;
   std::atomic<std::size_t> global_size_{0};
 
-  Lock idle_mu_;
-  std::vector<Worker*> idle_ COGO_GUARDED_BY(idle_mu_);
-  std::atomic<int> nidle_{0};
+  IdleSet idle_;
+  // True while the keeper watches next-to-run slots (see the top of this file).
+  std::atomic<bool> monitoring_{false};
+  std::int64_t monitor_period_ = 0;         // the keeper's only
+  std::uint64_t monitor_ticks_ = 0;         // the keeper's only: ticks() at its last plan
   std::atomic<int> outside_calls_{0};  // schedule() calls in flight from non-workers
-  std::atomic<int> nspinning_{0};
-  std::atomic<Worker*> timer_keeper_{nullptr};
+  std::atomic<bool> accepting_{true};
 
   RegistryShard external_registry_;
-  std::atomic<bool> stopping_{false};
 
  public:
-  // In the process's list of schedulers (see diag_registry.cpp).
+  // In the process's list of schedulers (see registry.cpp).
   struct AllLink : ListNode {
     SchedulerImpl* sched = nullptr;
   } all_link;
 };
 
-// The process's list of live schedulers, for num_tasks(), dumps and figures. A
-// scheduler joins once its workers run and leaves once drained, adding its counts to
-// the totals of schedulers gone.
+// The process's list of live schedulers, for num_tasks(), dumps, figures and bound
+// callbacks. A scheduler joins once its workers run and leaves once drained, adding its
+// counts to the totals of schedulers gone.
 void register_scheduler(SchedulerImpl* s) noexcept;
 void unregister_scheduler(SchedulerImpl* s) noexcept;
+// Posts r to the live scheduler with id `home`, or to the default scheduler if it is
+// gone (or home is 0).
+void post_home(std::uint64_t home, Runnable* r) noexcept;
 
 // Totals over every scheduler, live and gone.
 struct SchedulerTotals {

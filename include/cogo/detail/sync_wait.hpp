@@ -12,6 +12,7 @@
 
 #include "cogo/detail/futex.hpp"
 #include "cogo/detail/runtime.hpp"
+#include "cogo/detail/stall.hpp"
 
 namespace cogo {
 namespace detail {
@@ -20,13 +21,15 @@ namespace detail {
 // resume, and the thread resumes it itself.
 class ThreadDriver final : public ResumeTarget {
  public:
-  void resume_later(std::coroutine_handle<> h) noexcept override {
-    next_ = h;
+  void resume_later(RunItem& item) noexcept override {
+    next_ = item.handle;
     ready_.store(1, std::memory_order_release);
     futex_wake(ready_, 1);
   }
-  std::coroutine_handle<> wait_next() noexcept {
-    while (ready_.load(std::memory_order_acquire) == 0) futex_wait(ready_, 0);
+  std::coroutine_handle<> wait_next(StallWatch& watch) noexcept {
+    while (ready_.load(std::memory_order_acquire) == 0) {
+      if (!futex_wait(ready_, 0, StallWatch::next_check())) watch.check();
+    }
     ready_.store(0, std::memory_order_relaxed);
     return next_;
   }
@@ -140,14 +143,18 @@ class ThreadStateScope {
 }  // namespace detail
 
 template <class A>
-decltype(auto) sync_wait(A&& awaitable) {
+decltype(auto) sync_wait(A&& awaitable, source_location where) {
+  detail::refuse_blocking_wait("sync_wait", where);
   using R = detail::await_result_t<A&&>;
   detail::ThreadDriver driver;
   detail::ThreadStateScope scope(&driver);
   auto co = detail::sync_wait_body<R>(std::forward<A>(awaitable));
   auto h = co.handle();
   detail::resume_loop(h);
-  while (!h.done()) detail::resume_loop(driver.wait_next());
+  if (!h.done()) {
+    detail::StallWatch watch("sync_wait", where);
+    while (!h.done()) detail::resume_loop(driver.wait_next(watch));
+  }
   return co.take();
 }
 

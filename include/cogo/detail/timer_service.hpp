@@ -44,7 +44,9 @@ struct TimerEntry {
 using TimerFireFn = void (*)(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
 
 // Whoever runs a steady service's due timers: told when a deadline is armed that is
-// earlier than the one it planned to wake up for.
+// earlier than the one it planned to wake up for. Called with the service's lock held,
+// so that the driver can be replaced (set_driver) with no call to the old one in flight;
+// it must not call back into the service.
 class TimerDriver {
  public:
   virtual void timer_armed(std::int64_t when) noexcept = 0;
@@ -115,6 +117,15 @@ class TimerService {
   std::int64_t earliest() const noexcept { return earliest_.load(std::memory_order_acquire); }
   // Forgets the wake-up the driver planned (it is about to look at the heap again).
   void set_planned_wake(std::int64_t when) noexcept;
+  // The driver is about to sleep until the earliest deadline: returns it (kNoDeadline
+  // for none) and records it as planned, in one step, so that an earlier arm afterwards
+  // is reported to the driver.
+  std::int64_t plan_wake() noexcept;
+  // Hands the service to another driver (a scheduler adopting the services of one that
+  // is gone); the next arm is reported to it.
+  void set_driver(TimerDriver* driver) noexcept;
+  // True if the caller holds the only reference: no timer, deadline or scope uses it.
+  bool sole_reference() const noexcept { return refs_.is_sole(); }
 
   // The service timers and deadlines created on this thread use: the thread's manual
   // clock while a ManualClock::Scope is active, else the current scheduler's (the
@@ -140,7 +151,7 @@ class TimerService {
   RefCount refs_{1};
   const bool manual_;
   bool immortal_ = false;
-  TimerDriver* driver_;
+  TimerDriver* driver_ COGO_GUARDED_BY(mu_);
   std::atomic<std::int64_t> manual_now_{0};
   mutable Lock mu_;
   std::vector<Slot> heap_ COGO_GUARDED_BY(mu_);
