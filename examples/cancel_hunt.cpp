@@ -53,6 +53,7 @@ cogo::Task<> serve_one(cogo::Chan<int> rows) {
 }  // namespace
 
 int main() {
+  std::cout << "== cancel hunt: a client disconnect three layers up, named in one log line ==\n";
   // The one line: every cancellation in the process, logged once at its origin.
   cogo::diag::on_cancel([](const cogo::diag::CancelEvent& e) {
     std::cout << "cancel: " << e.cause << "\n        context: " << e.context << "\n";

@@ -28,7 +28,7 @@ void consume(const std::string& name, const cogo::Context& ctx) {
 }  // namespace
 
 int main() {
-  std::cout << "== cancel tree ==\n";
+  std::cout << "== cancel tree: cancelling a parent cancels its whole subtree, and each says why ==\n";
   auto [root, cancel_root] = cogo::with_cancel_cause(cogo::background());
   auto [b, cancel_b] = cogo::with_cancel(root);
   auto c = cogo::with_value(root, consumer, std::string("C"));

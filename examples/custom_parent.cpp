@@ -38,7 +38,7 @@ class Connection : public cogo::CustomContext {
 }  // namespace
 
 int main() {
-  std::cout << "== custom parent ==\n";
+  std::cout << "== custom parent: a context cancelled by its own source (a connection), no watcher thread ==\n";
   // Start cogo's fixed background threads first (the timer driver, the callback
   // executor): they exist once per process, never per context.
   { cogo::Timer warm(1ms); (void)warm.wait(); }

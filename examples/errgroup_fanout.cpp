@@ -58,7 +58,7 @@ cogo::Task<> fan_out() {
 }  // namespace
 
 int main() {
-  std::printf("== errgroup fan-out ==\n");
+  std::printf("== errgroup fan-out: the first failure cancels the rest, naming the failing task ==\n");
   const auto t0 = std::chrono::steady_clock::now();
   cogo::Scheduler::default_scheduler().block_on(fan_out());
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -46,6 +46,6 @@ cogo::Task<> consume() {
 }  // namespace
 
 int main() {
-  std::printf("== generator ==\n");
+  std::printf("== generator: a producer task on a channel, stopped by its consumer's context ==\n");
   cogo::Scheduler::default_scheduler().block_on(consume());
 }

@@ -47,6 +47,7 @@ cogo::Task<> producer(cogo::Chan<int> results) {
 }  // namespace
 
 int main() {
+  std::cout << "== stuck pipeline: a pipeline that hangs, and the task dumps that say where ==\n";
   auto [request, cancel] = cogo::with_timeout(cogo::background(), 30s);
   auto in = cogo::make_chan<int>();       // unbuffered; the workers' input
   auto out = cogo::make_chan<int>(16);    // the filters' output

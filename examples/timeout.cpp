@@ -18,7 +18,7 @@ cogo::Error call_backend(const cogo::Context& ctx, std::chrono::milliseconds lat
 }  // namespace
 
 int main() {
-  std::cout << "== timeout ==\n";
+  std::cout << "== timeout: a deadline ends the work, and the error says where it was set and how long ==\n";
   auto [ctx, cancel] = cogo::with_timeout(cogo::background(), 50ms);
   std::cout << "deadline set: " << ctx << "\n";
   if (cogo::Error err = call_backend(ctx, 20ms); !err) std::cout << "fast call: ok\n";

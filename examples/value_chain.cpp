@@ -30,6 +30,6 @@ void handle(const cogo::Context& request) {
 }  // namespace
 
 int main() {
-  std::cout << "== value chain ==\n";
+  std::cout << "== value chain: typed context values; the innermost binding of a key wins ==\n";
   handle(cogo::background());
 }

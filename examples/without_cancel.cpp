@@ -24,7 +24,7 @@ void write_audit_record(const cogo::Context& ctx, const cogo::Context& request) 
 }  // namespace
 
 int main() {
-  std::cout << "== without_cancel ==\n";
+  std::cout << "== without_cancel: work that must finish after its request is cancelled ==\n";
   auto [request, cancel] =
       cogo::with_cancel_cause(cogo::with_value(cogo::background(), request_id, std::string("r-42")));
   std::thread audit(write_audit_record, cogo::without_cancel(request), request);

@@ -81,20 +81,26 @@ TEST(AfterFuncTest, OnAContextThatCanNeverBeDoneStopReturnsTrue) {
   EXPECT_FALSE(ran);
 }
 
-cogo::Task<> cancel_in_task(cogo::CancelFunc& cancel) {
-  cancel();
+// Registers callbacks on the one worker of a scheduler (their home), so that they run
+// there, one after another in registration order, however the context is cancelled.
+template <class F>
+cogo::Task<> on_home(F& register_them) {
+  register_them();
   co_return;
 }
 
 TEST(AfterFuncTest, AnExceptionInTheCallbackIsReportedNotFatal) {
   auto [ctx, cancel] = cogo::with_cancel(cogo::background());
-  auto bad = cogo::after_func(ctx, [] { throw std::runtime_error("callback failed"); });
   cogo::test::Signal after;
-  auto good = cogo::after_func(ctx, [=] { after.set(); });
-  testing::internal::CaptureStderr();
-  // Cancelled on the one worker of this scheduler, the callbacks run there, in order.
+  cogo::AfterFunc bad, good;
+  auto register_them = [&] {
+    bad = cogo::after_func(ctx, [] { throw std::runtime_error("callback failed"); });
+    good = cogo::after_func(ctx, [=] { after.set(); });
+  };
   cogo::Scheduler one({.workers = 1});
-  one.block_on(cancel_in_task(cancel));
+  one.block_on(on_home(register_them));
+  testing::internal::CaptureStderr();
+  cancel();  // from this thread: the callbacks still run on their home worker, in order
   ASSERT_TRUE(after.wait_for());
   // The throwing callback ran before the one that signalled.
   const std::string err = testing::internal::GetCapturedStderr();
@@ -105,14 +111,18 @@ TEST(AfterFuncTest, AnExceptionInTheCallbackIsReportedNotFatal) {
 TEST(AfterFuncTest, MoveAssignStopsTheReplacedCall) {
   auto [ctx, cancel] = cogo::with_cancel(cogo::background());
   std::atomic<int> ran{0};
-  auto a = cogo::after_func(ctx, [&] { ran += 1; });
-  a = cogo::after_func(ctx, [&] { ran += 10; });
   cogo::test::Signal later;
-  auto marker = cogo::after_func(ctx, [=] { later.set(); });
-  // Cancelled on the one worker of this scheduler, the callbacks run there in order:
-  // once the marker has run, so has every callback registered before it.
+  cogo::AfterFunc a, marker;
+  auto register_them = [&] {
+    a = cogo::after_func(ctx, [&] { ran += 1; });
+    a = cogo::after_func(ctx, [&] { ran += 10; });
+    marker = cogo::after_func(ctx, [=] { later.set(); });
+  };
   cogo::Scheduler one({.workers = 1});
-  one.block_on(cancel_in_task(cancel));
+  one.block_on(on_home(register_them));
+  // The callbacks run on their home worker in order: once the marker has run, so has
+  // every callback registered before it.
+  cancel();
   ASSERT_TRUE(later.wait_for());
   EXPECT_EQ(ran.load(), 10);
 }

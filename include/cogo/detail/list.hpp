@@ -28,13 +28,6 @@ class List {
     head_.prev = n;
   }
 
-  void push_front(ListNode* n) noexcept {
-    n->next = head_.next;
-    n->prev = &head_;
-    head_.next->prev = n;
-    head_.next = n;
-  }
-
   // Requires: n is in this list.
   static void remove(ListNode* n) noexcept {
     n->prev->next = n->next;

@@ -137,6 +137,14 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   // Calls f(record) for every live task, one registry shard locked at a time.
   template <class F>
   void for_each_task(F&& f);
+  // Calls f(service) for its own timer service and those it adopted.
+  template <class F>
+  void for_each_timer_service_here(F&& f) {
+    f(*timers_);
+    if (!has_adopted_.load(std::memory_order_acquire)) return;
+    LockGuard g(adopted_mu_);
+    for (TimerService* s : adopted_) f(*s);
+  }
 
   // The scheduler of the calling worker thread, or null.
   static SchedulerImpl* current() noexcept {
@@ -226,15 +234,17 @@ void for_each_scheduler(F&& f) {
 }
 
 // Calls f(service) once for each distinct timer service of the live schedulers
-// (schedulers may share a ManualClock's), with the scheduler list locked.
+// (schedulers may share a ManualClock's; the default one drives those of schedulers
+// gone), with the scheduler list locked.
 template <class F>
 void for_each_timer_service(F&& f) {
   std::vector<TimerService*> seen;
   for_each_scheduler([&](SchedulerImpl& s) {
-    TimerService* svc = &s.timers();
-    if (std::find(seen.begin(), seen.end(), svc) != seen.end()) return;
-    seen.push_back(svc);
-    f(*svc);
+    s.for_each_timer_service_here([&](TimerService& svc) {
+      if (std::find(seen.begin(), seen.end(), &svc) != seen.end()) return;
+      seen.push_back(&svc);
+      f(svc);
+    });
   });
 }
 
