@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cogo/context.hpp"
+#include "cogo/detail/duration.hpp"
 #include "cogo/detail/error_access.hpp"
 #include "cogo/detail/format.hpp"
 #include "cogo/detail/timer_service.hpp"
@@ -29,6 +30,8 @@ DeadlineNode::DeadlineNode(Node* parent, std::int64_t deadline_ns, std::int64_t 
 DeadlineNode::~DeadlineNode() { svc_->release(); }
 
 void DeadlineNode::arm() {
+  // The end of time never comes: a deadline there is reported, but needs no timer.
+  if (deadline_ns_ == kEndOfTime) return;
   LockGuard g(mu_);
   if (done_flag_.load(std::memory_order_relaxed)) return;
   refs_.add();  // the armed timer holds a reference
@@ -81,7 +84,7 @@ void DeadlineNode::describe_self(std::string& out) const {
   out += ".WithDeadline(";
   append_wall_time(out, Context::clock::time_point(std::chrono::nanoseconds(deadline_ns_)));
   out += " [";
-  append_go_duration(out, deadline_ns_ - svc_->now());
+  append_go_duration(out, saturating_sub(deadline_ns_, svc_->now()));
   out += "])";
 }
 
@@ -112,6 +115,7 @@ Cancelable<CancelFunc> with_deadline_on(const Context& parent, std::int64_t dead
 Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, Error cause,
                                        source_location where) {
   TimerService& svc = TimerService::current();
+  // As in Go, the deadline is now + timeout even when that is in the past.
   return with_deadline_on(parent, svc.deadline_after(ns), ns, ns <= 0, std::move(cause), where, svc);
 }
 
@@ -125,10 +129,10 @@ Cancelable<CancelFunc> with_deadline(const Context& parent, Context::clock::time
 Cancelable<CancelFunc> with_deadline(const Context& parent, Context::clock::time_point deadline,
                                      Error cause, source_location where) {
   detail::TimerService& svc = detail::TimerService::current();
-  const std::int64_t ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+  const std::int64_t ns = detail::saturating_ns(deadline.time_since_epoch());
   const std::int64_t now = svc.now();
-  return detail::with_deadline_on(parent, ns, ns - now, ns <= now, std::move(cause), where, svc);
+  return detail::with_deadline_on(parent, ns, detail::saturating_sub(ns, now), ns <= now,
+                                  std::move(cause), where, svc);
 }
 
 }  // namespace cogo

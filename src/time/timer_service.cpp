@@ -45,8 +45,7 @@ std::int64_t TimerService::deadline_after(std::int64_t delay_ns) const noexcept 
   // Always the precise clock that the driver compares deadlines with: a cheaper coarse
   // reading plus its resolution was measured lagging by more than that resolution, which
   // made long timers fire early.
-  const std::int64_t base = now();
-  return delay_ns <= 0 ? base : saturating_add(base, delay_ns);
+  return saturating_add(now(), delay_ns);
 }
 
 TimerService& TimerService::current() noexcept {

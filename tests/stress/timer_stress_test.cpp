@@ -104,6 +104,31 @@ TEST(TimerStress, ResetRacesFireLeavesNoStaleValue) {
   }
 }
 
+TEST(TimerStress, ResetToTheEndOfTimeRacesFireLeavesNoStaleValue) {
+  // A reset to a delay that never elapses arms nothing, yet a fire of the earlier setting
+  // already in flight must still see itself as stale.
+  const int rounds = cogo::test::scaled(3000);
+  cogo::ManualClock clock;
+  for (int round = 0; round < rounds; ++round) {
+    cogo::Timer t;
+    {
+      cogo::ManualClock::Scope use(clock);
+      t = cogo::Timer(1ms);
+    }
+    std::barrier start(2);
+    std::thread firer([&] {
+      start.arrive_and_wait();
+      clock.advance(1ms);
+    });
+    start.arrive_and_wait();
+    t.reset(std::chrono::hours::max());
+    firer.join();
+    ASSERT_FALSE(t.try_wait()) << "round " << round;
+    ASSERT_TRUE(t.stop());
+    ASSERT_EQ(clock.armed_timers(), 0u);
+  }
+}
+
 TEST(TimerStress, ManyThreadsArmAndStopOnTheSharedService) {
   const int per_thread = cogo::test::scaled(20000);
   std::vector<std::thread> threads;
