@@ -219,9 +219,9 @@ struct [[nodiscard]] Cancelable {
 
 // A child that is also done at `deadline`, with deadline_exceeded. When the parent's
 // deadline is earlier, this is with_cancel(parent) and `cause` is dropped (as in Go).
-// When `deadline` has passed, the child is born done; time_point::max() never passes.
-// `cause`, if given, is what cause() reports when the deadline passes; the returned
-// CancelFunc never sets a cause.
+// When `deadline` has passed, the child is born done. time_point::max() is a deadline too
+// (deadline() reports it) but never passes. `cause`, if given, is what cause()
+// reports when the deadline passes; the returned CancelFunc never sets a cause.
 [[nodiscard]] Cancelable<CancelFunc> with_deadline(
     const Context& parent, Context::clock::time_point deadline,
     source_location where = source_location::current());
@@ -235,8 +235,8 @@ Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, E
 }  // namespace detail
 
 // with_deadline(parent, now + timeout), rounded up to whole nanoseconds. Timeouts too long
-// to represent saturate to time_point::max(), which never passes. A NaN timeout throws
-// std::invalid_argument.
+// to represent saturate to the latest deadline, time_point::max(), which deadline() reports
+// and which never passes. A NaN timeout throws std::invalid_argument.
 template <class Rep, class Period>
 [[nodiscard]] Cancelable<CancelFunc> with_timeout(
     const Context& parent, std::chrono::duration<Rep, Period> timeout,

@@ -73,7 +73,7 @@ bool Context::is_done() const noexcept {
 
 std::optional<Context::clock::time_point> Context::deadline() const noexcept {
   const detail::CancelNode* d = node_->done_source();
-  if (d == nullptr || d->deadline_ns() == detail::kNoDeadline) return std::nullopt;
+  if (d == nullptr || !d->has_deadline()) return std::nullopt;
   return clock::time_point(std::chrono::nanoseconds(d->deadline_ns()));
 }
 

@@ -23,6 +23,7 @@ CustomContext::CustomContext(const Context& parent, std::string_view name,
                              Context::clock::time_point deadline, source_location where)
     : CustomContext(parent, name, where) {
   deadline_ns_ = std::min(deadline_ns_, detail::saturating_ns(deadline.time_since_epoch()));
+  has_deadline_ = true;
 }
 
 // Runs once the last reference is gone; the parent's canceller may still hold the list,

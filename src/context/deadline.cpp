@@ -24,6 +24,7 @@ DeadlineNode::DeadlineNode(Node* parent, std::int64_t deadline_ns, std::int64_t 
       timeout_ns_(timeout_ns),
       deadline_cause_(std::move(cause)) {
   deadline_ns_ = deadline_ns;
+  has_deadline_ = true;
   svc_->add_ref();
 }
 

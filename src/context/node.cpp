@@ -120,6 +120,7 @@ CancelNode::CancelNode(NodeKind kind, Node* parent, source_location site,
     : Node(kind, parent, refs), site_(site) {
   CancelNode* p = done_;
   deadline_ns_ = p != nullptr ? p->deadline_ns_ : kNoDeadline;
+  has_deadline_ = p != nullptr && p->has_deadline_;
   done_ = this;
   if (COGO_UNLIKELY(g_track_contexts.load(std::memory_order_relaxed)) &&
       kind != NodeKind::custom) {

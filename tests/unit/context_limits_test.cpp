@@ -48,6 +48,52 @@ int expected_year(clk::time_point t) {
   return static_cast<int>(std::floor(1970 + wall_ns / 1e9L / 31556952.0L));
 }
 
+TEST(ContextLimitsTest, TheLargestTimeoutsReportTheLatestDeadline) {
+  cogo::ManualClock clock;
+  cogo::ManualClock::Scope use(clock);
+  auto a = cogo::with_timeout(cogo::background(), nanoseconds::max());
+  auto b = cogo::with_timeout(cogo::background(), hours::max());
+  auto c = cogo::with_timeout(cogo::background(), fsec(kInf));
+  auto d = cogo::with_timeout(cogo::background(), hours::max(), cogo::Error("why"));
+  auto e = cogo::with_timeout(cogo::background(),
+                              std::chrono::duration<unsigned long long, std::nano>(~0ULL));
+  for (const Context* ctx : {&a.ctx, &b.ctx, &c.ctx, &d.ctx, &e.ctx}) {
+    ASSERT_TRUE(ctx->deadline().has_value()) << ctx->describe();
+    EXPECT_EQ(*ctx->deadline(), clk::time_point::max());
+    EXPECT_EQ(ctx->describe().rfind("context.Background.WithDeadline(", 0), 0u) << ctx->describe();
+  }
+  EXPECT_EQ(clock.armed_timers(), 0u);  // a time never reached needs no timer
+  clock.advance(hours::max());
+  EXPECT_EQ(clock.now(), clk::time_point::max() - 1ns);  // time stops short of the end
+  for (const Context* ctx : {&a.ctx, &b.ctx, &c.ctx, &d.ctx}) EXPECT_FALSE(ctx->is_done());
+  b.cancel();
+  EXPECT_EQ(b.ctx.err(), cogo::errc::canceled);
+}
+
+TEST(ContextLimitsTest, ADeadlineAtTimePointMaxIsReportedAndNeverFires) {
+  cogo::ManualClock clock;
+  cogo::ManualClock::Scope use(clock);
+  auto [ctx, cancel] = cogo::with_deadline(cogo::background(), clk::time_point::max());
+  auto [caused, cancel2] =
+      cogo::with_deadline(cogo::background(), clk::time_point::max(), cogo::Error("why"));
+  auto [child, cancel3] = cogo::with_cancel(ctx);
+  auto [sooner, cancel4] = cogo::with_timeout(ctx, 1h);
+  EXPECT_EQ(ctx.deadline(), clk::time_point::max());
+  EXPECT_EQ(caused.deadline(), clk::time_point::max());
+  EXPECT_EQ(child.deadline(), clk::time_point::max());  // inherited, still a deadline
+  EXPECT_EQ(sooner.deadline(), clock.now() + 1h);
+  EXPECT_EQ(clock.armed_timers(), 1u);  // only the hour
+  clock.advance_to(clk::time_point::max());
+  EXPECT_TRUE(sooner.is_done());
+  EXPECT_FALSE(ctx.is_done());
+  EXPECT_FALSE(caused.is_done());
+  EXPECT_FALSE(child.is_done());
+  // At the last instant, a deadline at the end is still not due.
+  auto [late, cancel5] = cogo::with_deadline(cogo::background(), clk::time_point::max());
+  EXPECT_FALSE(late.is_done());
+  EXPECT_EQ(late.deadline(), clk::time_point::max());
+}
+
 TEST(ContextLimitsTest, TheSmallestDeadlinesAreBornDone) {
   cogo::ManualClock clock;
   cogo::ManualClock::Scope use(clock);
@@ -189,6 +235,19 @@ TEST(ContextLimitsTest, WaitUntilAnotherClockMeasuresTheWholeDuration) {
   const auto start = clk::now();
   EXPECT_FALSE(ctx.wait_until(std::chrono::system_clock::now() + 20ms));
   EXPECT_GE(clk::now() - start, 20ms);
+}
+
+class Deadlined : public cogo::CustomContext {
+ public:
+  Deadlined(const Context& parent, clk::time_point t)
+      : CustomContext(parent, "test.Deadlined", t) {}
+};
+
+TEST(ContextLimitsTest, ACustomContextAtTimePointMaxReportsItsDeadline) {
+  auto c = cogo::make_context<Deadlined>(cogo::background(), clk::time_point::max());
+  EXPECT_EQ(c->context().deadline(), clk::time_point::max());
+  auto [child, cancel] = cogo::with_cancel(c->context());
+  EXPECT_EQ(child.deadline(), clk::time_point::max());
 }
 
 }  // namespace

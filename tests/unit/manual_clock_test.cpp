@@ -116,6 +116,7 @@ TEST(ManualClockTest, TimeAtTheEndStaysThereAndNewDelaysNeverElapse) {
   EXPECT_FALSE(later.try_wait());
   EXPECT_EQ(now.try_wait(), std::chrono::steady_clock::time_point::max() - 1ns);
   EXPECT_FALSE(ctx.is_done());
+  EXPECT_EQ(ctx.deadline(), std::chrono::steady_clock::time_point::max());
   EXPECT_EQ(clock.armed_timers(), 0u);
 }
 
