@@ -1,8 +1,9 @@
 // Timer, Ticker, after_func(d, f)
 //
-// Timers on cogo's timer service: one heap of deadlines per clock, driven by one thread
-// for the whole process (never a thread per timer). Arm and stop are O(log n); a pending
-// one-shot Timer holds a 40-byte block plus its 16-byte heap slot.
+// Timers on cogo's timer services: one heap of deadlines per scheduler, driven by that
+// scheduler's own workers (an idle one sleeps until the earliest deadline); no thread
+// exists for timers, let alone one per timer. Arm and stop are O(log n); a pending
+// one-shot Timer holds a 48-byte block plus its 16-byte heap slot.
 //
 // Timer fires once; its value (the time it fired) is received with wait(), wait_for() or
 // try_wait(), like Go's <-t.C. As in Go 1.23, after stop() or reset() returns no value
