@@ -231,15 +231,18 @@ void FuncTimerBase::run_queued(Runnable* self) noexcept {
   t->release();  // the queued run's reference
 }
 
-bool TimerState::start_func() noexcept {
+// The analysis cannot see that the downcast `f` (in expire_locked, `t`) is `this`, whose
+// lock the caller holds, as the declarations require.
+COGO_NO_THREAD_SAFETY_ANALYSIS bool TimerState::start_func() noexcept {
   auto* f = static_cast<FuncTimerBase*>(this);
   if (f->queued_++ > 0) return false;  // a run is queued or running; it will loop
   post(f);
   return true;
 }
 
-TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
-                                         bool& keeps_ref) noexcept {
+COGO_NO_THREAD_SAFETY_ANALYSIS TimerReceiver* TimerState::expire_locked(std::int64_t when,
+                                                                        std::int64_t now,
+                                                                        bool& keeps_ref) noexcept {
   keeps_ref = false;
   switch (flavor()) {
     case kFunc:

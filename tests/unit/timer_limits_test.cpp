@@ -76,8 +76,8 @@ TEST_F(TimerLimitsTest, TheShortestDelaysFireAtOnce) {
 }
 
 TEST_F(TimerLimitsTest, NaNDelaysAreRejected) {
-  EXPECT_THROW(cogo::Timer(fsec(kNaN)), std::invalid_argument);
-  EXPECT_THROW(cogo::Ticker(fsec(kNaN)), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Timer(fsec(kNaN)), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(fsec(kNaN)), std::invalid_argument);
   EXPECT_THROW((void)cogo::after_func(fsec(kNaN), [] {}), std::invalid_argument);
   EXPECT_THROW((void)cogo::after(fsec(kNaN)), std::invalid_argument);
   EXPECT_THROW((void)cogo::sleep(fsec(kNaN)), std::invalid_argument);
@@ -95,10 +95,10 @@ TEST_F(TimerLimitsTest, NaNDelaysAreRejected) {
 }
 
 TEST_F(TimerLimitsTest, TickerPeriodsAtTheExtremes) {
-  EXPECT_THROW(cogo::Ticker(nanoseconds::min()), std::invalid_argument);
-  EXPECT_THROW(cogo::Ticker(hours::min()), std::invalid_argument);
-  EXPECT_THROW(cogo::Ticker(fsec(-kInf)), std::invalid_argument);
-  EXPECT_THROW(cogo::Ticker(fsec(0.0)), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(nanoseconds::min()), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(hours::min()), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(fsec(-kInf)), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(fsec(0.0)), std::invalid_argument);
   cogo::Ticker tk(nanoseconds::max());
   EXPECT_THROW(tk.reset(hours::min()), std::invalid_argument);
   EXPECT_THROW(tk.reset(0s), std::invalid_argument);
