@@ -105,17 +105,23 @@ class Context {
   // done (background, without_cancel) blocks forever, as receiving from Go's nil Done
   // channel does.
   void wait() const noexcept;
-  // Returns true once done, false if the time passed first. Measured on the steady clock.
+  // Returns true once done, false if the time passed first. Measured on the steady clock,
+  // rounded up to whole nanoseconds; a time point of another clock is waited for as long
+  // as that clock says it is from now. Times too far to represent saturate: the longest
+  // waits last until the context is done. A floating duration or time point that is NaN
+  // throws std::invalid_argument.
   template <class Rep, class Period>
-  bool wait_for(std::chrono::duration<Rep, Period> d) const noexcept {
-    return wait_until(clock::now() + std::chrono::ceil<clock::duration>(d));
+  bool wait_for(std::chrono::duration<Rep, Period> d) const noexcept(detail::kExactRep<Rep>) {
+    return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), detail::saturating_ns(d)));
   }
   template <class C, class D>
-  bool wait_until(std::chrono::time_point<C, D> t) const noexcept {
+  bool wait_until(std::chrono::time_point<C, D> t) const
+      noexcept(detail::kExactRep<typename std::common_type_t<D, typename C::duration>::rep>) {
     if constexpr (std::is_same_v<C, clock>) {
-      return wait_until_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
+      return wait_until_ns(detail::saturating_ns(t.time_since_epoch()));
     } else {
-      return wait_until(clock::now() + std::chrono::ceil<clock::duration>(t - C::now()));
+      const std::int64_t left = detail::saturating_ns_until(t);
+      return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), left));
     }
   }
 
@@ -213,7 +219,8 @@ struct [[nodiscard]] Cancelable {
 
 // A child that is also done at `deadline`, with deadline_exceeded. When the parent's
 // deadline is earlier, this is with_cancel(parent) and `cause` is dropped (as in Go).
-// When `deadline` has passed, the child is born done. `cause`, if given, is what cause()
+// When `deadline` has passed, the child is born done. time_point::max() is a deadline too
+// (deadline() reports it) but never passes. `cause`, if given, is what cause()
 // reports when the deadline passes; the returned CancelFunc never sets a cause.
 [[nodiscard]] Cancelable<CancelFunc> with_deadline(
     const Context& parent, Context::clock::time_point deadline,
@@ -227,7 +234,9 @@ Cancelable<CancelFunc> with_timeout_ns(const Context& parent, std::int64_t ns, E
                                        source_location where);
 }  // namespace detail
 
-// with_deadline(parent, now + timeout). Durations too long to represent saturate.
+// with_deadline(parent, now + timeout), rounded up to whole nanoseconds. Timeouts too long
+// to represent saturate to the latest deadline, time_point::max(), which deadline() reports
+// and which never passes. A NaN timeout throws std::invalid_argument.
 template <class Rep, class Period>
 [[nodiscard]] Cancelable<CancelFunc> with_timeout(
     const Context& parent, std::chrono::duration<Rep, Period> timeout,

@@ -39,12 +39,15 @@ class ManualClock {
   ManualClock& operator=(const ManualClock&) = delete;
 
   clock::time_point now() const noexcept;
-  // Moves time forward by d (no effect for d <= 0), firing what falls due.
+  // Moves time forward by d (no effect for d <= 0), firing what falls due. d is rounded up
+  // to whole nanoseconds; a NaN d throws std::invalid_argument.
   template <class Rep, class Period>
   void advance(std::chrono::duration<Rep, Period> d) {
     advance_ns(detail::saturating_ns(d));
   }
-  // Moves time forward to t; no effect if t is not later than now().
+  // Moves time forward to t; no effect if t is not later than now(). Time stops at
+  // time_point::max() - 1ns: time_point::max() is the end of time, never reached, so
+  // deadlines there never pass (see doc/timers.md).
   void advance_to(clock::time_point t);
   // Timers and deadlines armed on this clock.
   std::size_t armed_timers() const noexcept;

@@ -1,8 +1,9 @@
 // Timer, Ticker, after_func(d, f)
 //
-// Timers on cogo's timer service: one heap of deadlines per clock, driven by one thread
-// for the whole process (never a thread per timer). Arm and stop are O(log n); a pending
-// one-shot Timer holds a 40-byte block plus its 16-byte heap slot.
+// Timers on cogo's timer services: one heap of deadlines per scheduler, driven by that
+// scheduler's own workers (an idle one sleeps until the earliest deadline); no thread
+// exists for timers, let alone one per timer. Arm and stop are O(log n); a pending
+// one-shot Timer holds a 48-byte block plus its 16-byte heap slot.
 //
 // Timer fires once; its value (the time it fired) is received with wait(), wait_for() or
 // try_wait(), like Go's <-t.C. As in Go 1.23, after stop() or reset() returns no value
@@ -24,7 +25,10 @@
 //
 // Clocks: timers use the steady clock, or the ManualClock of a ManualClock::Scope active
 //   on the thread that creates them (manual_clock.hpp). Blocking waits measure their own
-//   timeouts on the steady clock.
+//   timeouts on the steady clock. Nothing ends before its duration has passed.
+// Durations: any std::chrono duration, rounded up to whole nanoseconds. Non-positive ones
+//   are due at once; ones that reach time_point::max() saturate there and never fire (and
+//   arm nothing); a NaN one throws std::invalid_argument (doc/timers.md, "Extremes").
 // Thread safety: stop(), reset() and the waits are safe from any thread at once; moving,
 //   assigning and destroying a handle are not.
 // Lifetime: a handle must outlive the waits started through it (t.recv() in a select
@@ -78,7 +82,7 @@ class TimerHandle {
   clock::time_point wait() const { return *receive_until(kNoDeadline, "wait"); }
   template <class Rep, class Period>
   std::optional<clock::time_point> wait_for(std::chrono::duration<Rep, Period> d) const {
-    return receive_until(monotonic_ns() + saturating_ns(d), "wait_for");
+    return receive_until(saturating_add(monotonic_ns(), saturating_ns(d)), "wait_for");
   }
   std::optional<clock::time_point> try_wait() const;
 
@@ -157,14 +161,16 @@ class [[nodiscard]] Ticker : public detail::TimerHandle {
 // completes on another case: a time.After-style timeout in a loop leaves nothing armed.
 template <class Rep, class Period>
 [[nodiscard]] detail::AfterCase after(std::chrono::duration<Rep, Period> d,
-                                      source_location where = source_location::current()) noexcept {
+                                      source_location where = source_location::current()) noexcept(
+    detail::kExactRep<Rep>) {
   return detail::AfterCase(detail::saturating_ns(d), detail::WaitReason::select, where);
 }
 
 // co_await sleep(d): suspends the task for d (no thread blocks).
 template <class Rep, class Period>
 [[nodiscard]] detail::AfterCase sleep(std::chrono::duration<Rep, Period> d,
-                                      source_location where = source_location::current()) noexcept {
+                                      source_location where = source_location::current()) noexcept(
+    detail::kExactRep<Rep>) {
   return detail::AfterCase(detail::saturating_ns(d), detail::WaitReason::sleep, where);
 }
 
@@ -184,10 +190,11 @@ template <class Rep, class Period, class F>
   requires std::invocable<std::decay_t<F>&>
 [[nodiscard]] Timer after_func(std::chrono::duration<Rep, Period> d, F&& f,
                                source_location where = source_location::current()) {
+  const std::int64_t ns = detail::saturating_ns(d);  // may throw: before anything is made
   detail::TimerService& svc = detail::TimerService::current();
   auto* s = new detail::FuncTimer<std::decay_t<F>>(svc, std::forward<F>(f), where);
   Timer t(s);
-  s->reset(detail::saturating_ns(d));
+  s->reset(ns);
   return t;
 }
 

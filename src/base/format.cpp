@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "cogo/detail/duration.hpp"
+
 namespace cogo::detail {
 
 void append_site(std::string& out, const source_location& where) {
@@ -94,10 +96,14 @@ std::string go_duration(std::chrono::nanoseconds d) {
 
 void append_wall_time(std::string& out, std::chrono::steady_clock::time_point t) {
   using namespace std::chrono;
-  const auto wall = system_clock::now() + duration_cast<system_clock::duration>(t - steady_clock::now());
-  const auto ns_total = duration_cast<nanoseconds>(wall.time_since_epoch()).count();
-  std::int64_t secs = ns_total / 1'000'000'000;
-  std::int64_t frac = ns_total % 1'000'000'000;
+  // In 128 bits: the steady clock spans 584 years around boot and the wall clock's origin is
+  // 1970, so a steady time near either end has a wall time beyond int64 nanoseconds.
+  const auto ns = [](auto tp) {
+    return static_cast<WideInt>(duration_cast<nanoseconds>(tp.time_since_epoch()).count());
+  };
+  const WideInt wall = ns(system_clock::now()) + (ns(t) - ns(steady_clock::now()));
+  WideInt secs = wall / 1'000'000'000;
+  WideInt frac = wall % 1'000'000'000;
   if (frac < 0) {
     frac += 1'000'000'000;
     --secs;

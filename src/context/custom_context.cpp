@@ -1,7 +1,8 @@
 #include "cogo/custom_context.hpp"
 
 #include <algorithm>
-#include <chrono>
+
+#include "cogo/detail/duration.hpp"
 
 namespace cogo {
 
@@ -21,9 +22,8 @@ CustomContext::CustomContext(const Context& parent, std::string_view name, sourc
 CustomContext::CustomContext(const Context& parent, std::string_view name,
                              Context::clock::time_point deadline, source_location where)
     : CustomContext(parent, name, where) {
-  const std::int64_t ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-  deadline_ns_ = std::min(deadline_ns_, ns);
+  deadline_ns_ = std::min(deadline_ns_, detail::saturating_ns(deadline.time_since_epoch()));
+  has_deadline_ = true;
 }
 
 // Runs once the last reference is gone; the parent's canceller may still hold the list,

@@ -85,10 +85,12 @@ void TimerState::start(std::int64_t delay_ns) {
   }
   // Nobody else can reach a new timer until the service holds it: no lock and no atomic
   // add are needed to set it up, and nothing touches it after arm() but under locks.
+  const std::int64_t when = svc_->deadline_after(delay_ns);
   set_active(true);
+  if (when == kEndOfTime) return;  // never due: pending for ever, with nothing armed
   refs_.add_unshared();  // the armed timer's reference
   try {
-    svc_->arm(this, svc_->deadline_after(delay_ns));
+    svc_->arm(this, when);
   } catch (...) {
     refs_.drop();
     set_active(false);
@@ -116,9 +118,14 @@ bool TimerState::reset(std::int64_t delay_ns, std::int64_t period_ns) {
       bool keeps_ref = false;
       taker = expire_locked(now, now, keeps_ref);
       drop_ref = !keeps_ref;
+    } else if (const std::int64_t when = svc_->deadline_after(delay_ns); when == kEndOfTime) {
+      // Never due: active with nothing armed, so the armed timer's reference goes, and a
+      // fire of the earlier setting still in flight must see itself as stale.
+      svc_->bump_generation(this);
+      drop_ref = true;
     } else {
       try {
-        svc_->arm(this, svc_->deadline_after(delay_ns));
+        svc_->arm(this, when);
       } catch (...) {
         refs_.drop();
         set_active(false);
@@ -224,15 +231,18 @@ void FuncTimerBase::run_queued(Runnable* self) noexcept {
   t->release();  // the queued run's reference
 }
 
-bool TimerState::start_func() noexcept {
+// The analysis cannot see that the downcast `f` (in expire_locked, `t`) is `this`, whose
+// lock the caller holds, as the declarations require.
+COGO_NO_THREAD_SAFETY_ANALYSIS bool TimerState::start_func() noexcept {
   auto* f = static_cast<FuncTimerBase*>(this);
   if (f->queued_++ > 0) return false;  // a run is queued or running; it will loop
   post(f);
   return true;
 }
 
-TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
-                                         bool& keeps_ref) noexcept {
+COGO_NO_THREAD_SAFETY_ANALYSIS TimerReceiver* TimerState::expire_locked(std::int64_t when,
+                                                                        std::int64_t now,
+                                                                        bool& keeps_ref) noexcept {
   keeps_ref = false;
   switch (flavor()) {
     case kFunc:
@@ -241,11 +251,13 @@ TimerReceiver* TimerState::expire_locked(std::int64_t when, std::int64_t now,
       return nullptr;
     case kTicker: {
       auto* t = static_cast<TickerState*>(this);
-      // The next tick stays on the original grid, skipping ticks already missed.
-      std::int64_t next = when + t->period_;
+      // The next tick stays on the original grid, skipping ticks already missed. In 128
+      // bits: near the end of time the grid runs past the int64 range.
+      WideInt next = static_cast<WideInt>(when) + t->period_;
       if (next <= now) next += ((now - next) / t->period_ + 1) * t->period_;
+      if (next >= kEndOfTime) break;  // no tick comes after the end of time: stay unarmed
       try {
-        svc_->arm(this, next);
+        svc_->arm(this, static_cast<std::int64_t>(next));
         keeps_ref = true;
       } catch (...) {
         set_active(false);  // out of memory: the ticker stops

@@ -42,10 +42,10 @@ TimerService* TimerService::make_manual(std::int64_t manual_start_ns) {
 }
 
 std::int64_t TimerService::deadline_after(std::int64_t delay_ns) const noexcept {
-  constexpr std::int64_t kCoarseFrom = 1'000'000'000;
-  if (delay_ns <= 0) return now();
-  const std::int64_t base = !manual_ && delay_ns >= kCoarseFrom ? monotonic_ns_upper() : now();
-  return saturating_add(base, delay_ns);
+  // Always the precise clock that the driver compares deadlines with: a cheaper coarse
+  // reading plus its resolution was measured lagging by more than that resolution, which
+  // made long timers fire early.
+  return saturating_add(now(), delay_ns);
 }
 
 TimerService& TimerService::current() noexcept {

@@ -278,7 +278,7 @@ TEST(GoTime, TestTeardown) {
 }
 
 TEST(GoTime, TestNewTickerLtZeroDuration) {
-  EXPECT_THROW(cogo::Ticker(-1ns), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(-1ns), std::invalid_argument);
 }
 
 TEST(GoTime, TestTickerResetLtZeroDuration) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <climits>
+#include <cmath>
 #include <string>
 
 namespace {
@@ -48,6 +49,30 @@ TEST(FormatTest, WallTimeUsesGoLayout) {
   EXPECT_EQ(s.substr(4, 1), "-");
   EXPECT_EQ(s.substr(10, 1), " ");
   EXPECT_EQ(s.substr(s.size() - 10), " +0000 UTC");
+}
+
+// The year a steady time falls in by the wall clock now, in floating point.
+int expected_year(std::chrono::steady_clock::time_point t) {
+  using namespace std::chrono;
+  const long double wall_ns =
+      static_cast<long double>(system_clock::now().time_since_epoch() / 1ns) +
+      (static_cast<long double>(t.time_since_epoch() / 1ns) -
+       static_cast<long double>(steady_clock::now().time_since_epoch() / 1ns));
+  return static_cast<int>(std::floor(1970 + wall_ns / 1e9L / 31556952.0L));
+}
+
+TEST(FormatTest, WallTimesAtTheExtremesOfTheSteadyClockPrintTheirTrueYear) {
+  using clk = std::chrono::steady_clock;
+  const auto centuries = std::chrono::hours(24 * 365 * 250);
+  for (const clk::time_point t : {clk::time_point::max(), clk::time_point::min(),
+                                  clk::time_point{}, clk::now() + centuries,
+                                  clk::now() - centuries}) {
+    std::string s;
+    cogo::detail::append_wall_time(s, t);
+    ASSERT_NE(s.find('-'), std::string::npos) << s;
+    EXPECT_NEAR(std::stoi(s.substr(0, s.find('-'))), expected_year(t), 1) << s;
+    EXPECT_TRUE(s.ends_with(" +0000 UTC")) << s;
+  }
 }
 
 struct Named {};

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <future>
+#include <limits>
+#include <stdexcept>
 #include <thread>
 
 #include "cogo/context.hpp"
@@ -74,6 +77,47 @@ TEST(ManualClockTest, TimersMayOutliveTheirClock) {
   EXPECT_TRUE(t.stop());
   cancel();
   EXPECT_TRUE(ctx.is_done());
+}
+
+TEST(ManualClockTest, AdvanceStopsOneNanosecondShortOfTheEndOfTime) {
+  using clk = std::chrono::steady_clock;
+  cogo::ManualClock clock;
+  clock.advance(std::chrono::hours::max());
+  EXPECT_EQ(clock.now(), clk::time_point::max() - 1ns);
+  clock.advance(std::chrono::nanoseconds::max());
+  clock.advance(std::chrono::duration<double>(std::numeric_limits<double>::infinity()));
+  clock.advance_to(clk::time_point::max());
+  EXPECT_EQ(clock.now(), clk::time_point::max() - 1ns);
+}
+
+TEST(ManualClockTest, AdvanceIgnoresNonPositiveAndRejectsNaN) {
+  cogo::ManualClock clock;
+  const auto t0 = clock.now();
+  clock.advance(std::chrono::nanoseconds::min());
+  clock.advance(std::chrono::hours::min());
+  clock.advance(std::chrono::duration<double>(-std::numeric_limits<double>::infinity()));
+  clock.advance_to(std::chrono::steady_clock::time_point::min());
+  EXPECT_EQ(clock.now(), t0);
+  EXPECT_THROW(clock.advance(std::chrono::duration<double>(std::nan(""))), std::invalid_argument);
+  EXPECT_EQ(clock.now(), t0);
+  // A fraction of a nanosecond rounds up, so a timer waiting on it is never cut short.
+  clock.advance(std::chrono::duration<double, std::nano>(0.5));
+  EXPECT_EQ(clock.now(), t0 + 1ns);
+}
+
+TEST(ManualClockTest, TimeAtTheEndStaysThereAndNewDelaysNeverElapse) {
+  cogo::ManualClock clock;
+  cogo::ManualClock::Scope use(clock);
+  clock.advance(std::chrono::hours::max());
+  cogo::Timer later(1ns);
+  cogo::Timer now(0s);
+  auto [ctx, cancel] = cogo::with_timeout(cogo::background(), 1s);
+  clock.advance(1h);
+  EXPECT_FALSE(later.try_wait());
+  EXPECT_EQ(now.try_wait(), std::chrono::steady_clock::time_point::max() - 1ns);
+  EXPECT_FALSE(ctx.is_done());
+  EXPECT_EQ(ctx.deadline(), std::chrono::steady_clock::time_point::max());
+  EXPECT_EQ(clock.armed_timers(), 0u);
 }
 
 }  // namespace

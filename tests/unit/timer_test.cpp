@@ -106,8 +106,8 @@ TEST_F(TimerTest, TickerKeepsOneTickForASlowReceiver) {
 }
 
 TEST_F(TimerTest, TickerRejectsNonPositivePeriods) {
-  EXPECT_THROW(cogo::Ticker(0s), std::invalid_argument);
-  EXPECT_THROW(cogo::Ticker(-1ns), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(0s), std::invalid_argument);
+  EXPECT_THROW((void)cogo::Ticker(-1ns), std::invalid_argument);
   cogo::Ticker tk(1s);
   EXPECT_THROW(tk.reset(0s), std::invalid_argument);
   clock_.advance(1s);

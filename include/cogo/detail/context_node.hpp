@@ -162,7 +162,10 @@ class CancelNode : public Node, private ChildLink {
   // Requires is_done(); immutable afterwards.
   const Error& err() const noexcept { return err_; }
   const Error& cause() const noexcept { return cause_; }
+  // The earliest deadline at or above this node, or kNoDeadline. kNoDeadline is also the
+  // latest deadline there can be (time_point::max()): has_deadline() tells them apart.
   std::int64_t deadline_ns() const noexcept { return deadline_ns_; }
+  bool has_deadline() const noexcept { return has_deadline_; }
   const source_location& site() const noexcept { return site_; }
 
   // Adds `l` to the list unless the node is done. Returns false (and leaves `l` alone)
@@ -223,6 +226,7 @@ class CancelNode : public Node, private ChildLink {
   CancelNode* drain_next_ = nullptr;  // the canceller's private stack
   StopLink* stop_link_ COGO_GUARDED_BY(mu_) = nullptr;
   bool timer_ref_to_drop_ = false;  // set by finish() when it disarmed the deadline timer
+  bool has_deadline_ = false;       // deadline_ns_ is a deadline, not kNoDeadline's "none"
 
   friend class DeadlineNode;
 };

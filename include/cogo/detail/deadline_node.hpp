@@ -16,7 +16,8 @@ class DeadlineNode final : public CancelNode, private TimerEntry {
                source_location site, TimerService& svc);
   ~DeadlineNode() override;
 
-  // Arms the timer unless the node is already done.
+  // Arms the timer unless the node is already done or due at the end of time (kEndOfTime),
+  // which never comes.
   void arm();
   // Cancels with deadline_exceeded.
   void expire() noexcept;

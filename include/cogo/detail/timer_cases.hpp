@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "cogo/detail/done_case.hpp"
+#include "cogo/detail/duration.hpp"
 #include "cogo/detail/select_core.hpp"
 #include "cogo/detail/timer_service.hpp"
 #include "cogo/detail/timer_state.hpp"
@@ -36,10 +37,12 @@ class AfterCase : private TimerEntry {
     index_ = case_index;
     svc_ = &TimerService::current();
     svc_->add_ref();
+    const std::int64_t when = svc_->deadline_after(delay_ns_);
+    if (when == kEndOfTime) return;  // never due: nothing to arm, and this case never fires
     // Set before arming: the timer may fire on another worker as soon as it is armed.
     armed_ = true;
     try {
-      svc_->arm(this, svc_->deadline_after(delay_ns_));
+      svc_->arm(this, when);
     } catch (...) {
       armed_ = false;  // out of memory for the timer heap: this case cannot fire
     }

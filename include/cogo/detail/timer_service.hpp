@@ -83,9 +83,9 @@ class TimerService {
   std::int64_t now() const noexcept {
     return manual_ ? manual_now_.load(std::memory_order_acquire) : monotonic_ns();
   }
-  // The deadline for something due `delay_ns` from now. Delays of a second or more start
-  // from a cheaper reading that is never early and at most one clock tick late, so the
-  // timer never fires early and fires at most a tick (under 0.4% of its length) late.
+  // The deadline for something due `delay_ns` from now (in the past for a negative one),
+  // read on the clock that decides when it is due, so that it can never fire before
+  // `delay_ns` has passed. Saturates: kEndOfTime (duration.hpp) for the longest delays.
   std::int64_t deadline_after(std::int64_t delay_ns) const noexcept;
 
   // Arms `e` to fire at `when` (ns on this service's clock). `e` must not be armed.

@@ -1,8 +1,9 @@
 // The shared state behind Timer, Ticker and after_func(d, f). Internal.
 //
-// 40 bytes for a one-shot timer: an 8-byte heap entry, the reference count, the lock, the
-// undelivered value, the head of the receiver list and the service. Flags live in the
-// entry's owner_bits under the state's lock.
+// 48 bytes for a one-shot timer: an 8-byte heap entry, the reference count, the lock, the
+// undelivered value, the head of the receiver list, the service and the creation site.
+// Flags live in the entry's owner_bits under the state's lock. A timer due at the end of
+// time (kEndOfTime) is active but never armed, and holds no armed reference.
 #pragma once
 
 #include <atomic>
