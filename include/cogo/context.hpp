@@ -103,25 +103,29 @@ class Context {
 
   // Blocks the calling thread until the context is done. A context that can never be
   // done (background, without_cancel) blocks forever, as receiving from Go's nil Done
-  // channel does.
-  void wait() const noexcept;
+  // channel does. On a scheduler worker (in a task or a callback) these blocking waits
+  // throw usage_error naming the call: co_await ctx.done() there.
+  void wait(source_location where = source_location::current()) const;
   // Returns true once done, false if the time passed first. Measured on the steady clock,
   // rounded up to whole nanoseconds; a time point of another clock is waited for as long
   // as that clock says it is from now. Times too far to represent saturate: the longest
   // waits last until the context is done. A floating duration or time point that is NaN
   // throws std::invalid_argument.
   template <class Rep, class Period>
-  bool wait_for(std::chrono::duration<Rep, Period> d) const noexcept(detail::kExactRep<Rep>) {
-    return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), detail::saturating_ns(d)));
+  bool wait_for(std::chrono::duration<Rep, Period> d,
+                source_location where = source_location::current()) const {
+    return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), detail::saturating_ns(d)),
+                         "Context::wait_for", where);
   }
   template <class C, class D>
-  bool wait_until(std::chrono::time_point<C, D> t) const
-      noexcept(detail::kExactRep<typename std::common_type_t<D, typename C::duration>::rep>) {
+  bool wait_until(std::chrono::time_point<C, D> t,
+                  source_location where = source_location::current()) const {
     if constexpr (std::is_same_v<C, clock>) {
-      return wait_until_ns(detail::saturating_ns(t.time_since_epoch()));
+      return wait_until_ns(detail::saturating_ns(t.time_since_epoch()), "Context::wait_until", where);
     } else {
       const std::int64_t left = detail::saturating_ns_until(t);
-      return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), left));
+      return wait_until_ns(detail::saturating_add(detail::monotonic_ns(), left), "Context::wait_until",
+                           where);
     }
   }
 
@@ -151,7 +155,7 @@ class Context {
  private:
   explicit Context(detail::Node* n) noexcept : node_(n) {}
   static detail::Node* background_node_ptr() noexcept { return detail::background_node(); }
-  bool wait_until_ns(std::int64_t deadline_ns) const noexcept;
+  bool wait_until_ns(std::int64_t deadline_ns, const char* what, const source_location& where) const;
 
   detail::Node* node_;
 };

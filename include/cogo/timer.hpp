@@ -79,10 +79,15 @@ class TimerHandle {
     if (s_) std::exchange(s_, nullptr)->release();
   }
 
-  clock::time_point wait() const { return *receive_until(kNoDeadline, "wait"); }
+  // Blocking receives, for plain threads: on a scheduler worker (in a task or a
+  // callback) they throw usage_error naming the call; co_await t.recv() there.
+  clock::time_point wait(source_location where = source_location::current()) const {
+    return *receive_until(kNoDeadline, "Timer::wait", where);
+  }
   template <class Rep, class Period>
-  std::optional<clock::time_point> wait_for(std::chrono::duration<Rep, Period> d) const {
-    return receive_until(saturating_add(monotonic_ns(), saturating_ns(d)), "wait_for");
+  std::optional<clock::time_point> wait_for(std::chrono::duration<Rep, Period> d,
+                                            source_location where = source_location::current()) const {
+    return receive_until(saturating_add(monotonic_ns(), saturating_ns(d)), "Timer::wait_for", where);
   }
   std::optional<clock::time_point> try_wait() const;
 
@@ -96,7 +101,8 @@ class TimerHandle {
 
  protected:
   TimerState& checked(const char* what) const;
-  std::optional<clock::time_point> receive_until(std::int64_t deadline_ns, const char* what) const;
+  std::optional<clock::time_point> receive_until(std::int64_t deadline_ns, const char* what,
+                                                 const source_location& where) const;
   void reset_handle() noexcept {
     if (s_) {
       TimerState* s = std::exchange(s_, nullptr);

@@ -1,6 +1,8 @@
 // Waiting on contexts from threads, and after_func registrations.
 #include "cogo/context.hpp"
 
+#include "cogo/detail/runtime.hpp"
+
 namespace cogo {
 namespace detail {
 
@@ -99,9 +101,14 @@ AfterFunc register_after_func(const Context& ctx, AfterFuncLink* link) noexcept 
 
 }  // namespace detail
 
-void Context::wait() const noexcept { detail::wait_done(node_->done_source(), detail::kNoDeadline); }
+void Context::wait(source_location where) const {
+  detail::refuse_blocking_wait("Context::wait", where);
+  detail::wait_done(node_->done_source(), detail::kNoDeadline);
+}
 
-bool Context::wait_until_ns(std::int64_t deadline_ns) const noexcept {
+bool Context::wait_until_ns(std::int64_t deadline_ns, const char* what,
+                            const source_location& where) const {
+  detail::refuse_blocking_wait(what, where);
   return detail::wait_done(node_->done_source(), deadline_ns);
 }
 

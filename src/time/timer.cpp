@@ -332,8 +332,9 @@ std::optional<TimerHandle::clock::time_point> TimerHandle::try_wait() const {
   return clock::time_point(std::chrono::nanoseconds(v));
 }
 
-std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(std::int64_t deadline_ns,
-                                                                         const char* what) const {
+std::optional<TimerHandle::clock::time_point> TimerHandle::receive_until(
+    std::int64_t deadline_ns, const char* what, const source_location& where) const {
+  refuse_blocking_wait(what, where);
   std::int64_t v = 0;
   if (!checked(what).receive(v, deadline_ns)) return std::nullopt;
   return clock::time_point(std::chrono::nanoseconds(v));

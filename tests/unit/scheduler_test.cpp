@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cogo/chan.hpp"
 #include "cogo/manual_clock.hpp"
@@ -220,6 +221,37 @@ TEST_P(SchedulerTest, SyncWaitInATaskIsAUsageError) {
   const std::string what = run(sync_wait_in_a_task());
   EXPECT_NE(what.find("sync_wait"), std::string::npos) << what;
   EXPECT_NE(what.find("scheduler_test.cpp"), std::string::npos) << "names the call's site: " << what;
+}
+
+// Every blocking wait for threads is refused on a worker, naming itself.
+Task<std::vector<std::string>> blocking_waits_in_a_task() {
+  std::vector<std::string> refused;
+  auto note = [&](auto&& wait) {
+    try {
+      wait();
+    } catch (const cogo::usage_error& e) {
+      refused.emplace_back(e.what());
+    }
+  };
+  auto [ctx, cancel] = cogo::with_timeout(cogo::background(), 1h);
+  note([&] { ctx.wait(); });
+  note([&] { (void)ctx.wait_for(1ms); });
+  note([&] { (void)ctx.wait_until(std::chrono::steady_clock::now()); });
+  cogo::Timer t(1h);
+  note([&] { (void)t.wait(); });
+  note([&] { (void)t.wait_for(1ms); });
+  co_return refused;
+}
+
+TEST_P(SchedulerTest, EveryBlockingWaitInATaskIsAUsageError) {
+  const std::vector<std::string> refused = run(blocking_waits_in_a_task());
+  ASSERT_EQ(refused.size(), 5u);
+  const char* names[] = {"Context::wait ", "Context::wait_for", "Context::wait_until", "Timer::wait ",
+                         "Timer::wait_for"};
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    EXPECT_NE(refused[i].find(names[i]), std::string::npos) << refused[i];
+    EXPECT_NE(refused[i].find("co_await"), std::string::npos) << refused[i];
+  }
 }
 
 TEST(SchedulerRunTest, RunsATaskOnTheDefaultSchedulerAndReturnsItsValue) {
