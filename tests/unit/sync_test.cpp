@@ -73,6 +73,71 @@ TEST_P(SyncTest, WaitGroupMayBeFreedAsSoonAsItsWaitReturns) {
   }
 }
 
+Task<> done_once(cogo::WaitGroup& wg) {
+  wg.done();
+  co_return;
+}
+
+// Spins until a wait on `wg` sees the count at zero, by polling without queueing, or by
+// reading count(); the caller frees `wg` at once.
+void spin_until_zero(cogo::WaitGroup& wg, bool by_select) {
+  if (by_select) {
+    while (cogo::sync_wait(cogo::select(wg.wait_case(), cogo::default_case)).index() != 0) {
+    }
+  } else {
+    while (wg.count() != 0) {
+    }
+  }
+}
+
+// A poll that does not queue (a select with default_case, or one another case wins)
+// leaves done() believing a waiter may be queued, so the done() that reaches zero takes
+// the WaitGroup's lock. A waiter that sees zero may free the WaitGroup at once: done()
+// must not touch it after any wait can see zero. ASan and TSan report it if it does.
+TEST_P(SyncTest, WaitGroupMayBeFreedAfterAPollThatDidNotQueue) {
+  const int rounds = cogo::test::scaled(20000);
+  auto ready = cogo::make_chan<int>(1);
+  for (int round = 0; round < rounds; ++round) {
+    auto wg = std::make_unique<cogo::WaitGroup>();
+    wg->add(1);
+    if (round % 2 == 0) {
+      const auto r = cogo::sync_wait(cogo::select(wg->wait_case(), cogo::default_case));
+      ASSERT_EQ(r.index(), 1u);
+    } else {
+      // Another case ready at once: the wait case may be polled first, and loses.
+      ASSERT_TRUE(ready.try_send(round));
+      const auto r = cogo::sync_wait(cogo::select(wg->wait_case(), ready.recv()));
+      ASSERT_EQ(r.index(), 1u);
+    }
+    sched().go(done_once(*wg));
+    spin_until_zero(*wg, round % 4 < 2);
+    wg.reset();
+  }
+}
+
+// The same after a select that queued on the WaitGroup and then lost to another case:
+// its leaving must not leave done() believing a waiter is still queued.
+TEST_P(SyncTest, WaitGroupMayBeFreedAfterALostSelect) {
+  const int rounds = cogo::test::scaled(1000);
+  for (int round = 0; round < rounds; ++round) {
+    auto wg = std::make_unique<cogo::WaitGroup>();
+    wg->add(1);
+    // Buffered, so that a test that fails does not hang on them.
+    auto wake = cogo::make_chan<int>(1);
+    auto lost = cogo::make_chan<int>(1);
+    sched().go([](cogo::WaitGroup& w, cogo::Chan<int> in, cogo::Chan<int> out) -> Task<> {
+      auto r = co_await cogo::select(w.wait_case(), in.recv());
+      co_await out.send(static_cast<int>(r.index()));
+    }(*wg, wake, lost));
+    ASSERT_TRUE(until_waiting(1, WaitReason::select));
+    ASSERT_TRUE(cogo::sync_wait(wake.send(1)));
+    ASSERT_EQ(cogo::sync_wait(lost.recv()), 1);  // the channel won; the wait case left
+    sched().go(done_once(*wg));
+    spin_until_zero(*wg, round % 2 == 0);
+    wg.reset();
+  }
+}
+
 Task<> lock_and_add(cogo::Mutex& m, long& counter, int times) {
   for (int i = 0; i < times; ++i) {
     auto guard = co_await m.scoped_lock();
