@@ -150,14 +150,82 @@ bool Event::is_set() const noexcept {
   return set_;
 }
 
+bool Once::is_done() const noexcept {
+  const int s = state_.load(std::memory_order_acquire);
+  if (s == kDone) return true;
+  if (s != kDoneLocked) return false;
+  // Published under the lock: finish() may still hold it. Once it has let go it touches
+  // nothing of *this, so the caller may destroy the Once.
+  detail::LockGuard g(mu_);
+  return true;
+}
+
+bool Once::poll(bool& run) noexcept {
+  if (is_done()) return true;
+  detail::LockGuard g(mu_);
+  const int s = state_.load(std::memory_order_acquire);
+  if (s == kIdle) {
+    state_.store(kRunning, std::memory_order_relaxed);
+    run = true;
+    return true;
+  }
+  // Finished since is_done() looked: under the lock, so finish() is done with *this.
+  return s == kDone || s == kDoneLocked;
+}
+
+bool Once::wait(Waiter& w, bool& run, const source_location& site) noexcept {
+  detail::Lock& l = mu_;  // a local: once unlocked, the frame holding `w` may be resumed
+  l.lock();
+  int s = state_.load(std::memory_order_acquire);
+  if (s == kIdle) {  // a claimant was dropped since await_ready
+    state_.store(kRunning, std::memory_order_relaxed);
+    run = true;
+    l.unlock();
+    return false;
+  }
+  // Flag that a waiter queues, so that finish() comes for it, unless the run ended
+  // meanwhile (finish() of an unwaited run does not take the lock).
+  if (s == kRunning && !state_.compare_exchange_strong(s, kRunningWaited, std::memory_order_acq_rel,
+                                                        std::memory_order_acquire)) {
+    // s is now kDone.
+  }
+  if (s == kDone || s == kDoneLocked) {
+    l.unlock();
+    return false;
+  }
+  detail::note_wait(detail::WaitReason::sync_once, site);
+  waiters_.push_back(&w);
+  l.unlock();
+  return true;
+}
+
 void Once::finish() noexcept {
-  if (state_.exchange(kDone, std::memory_order_acq_rel) != kRunningWaited) return;
+  int s = kRunning;
+  if (state_.compare_exchange_strong(s, kDone, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+    return;  // nobody queued: touch nothing more, a caller may already destroy *this
+  }
   detail::List woken;
   {
     detail::LockGuard g(mu_);
+    state_.store(kDoneLocked, std::memory_order_release);
     while (detail::ListWaiter* w = detail::dequeue_claimable(waiters_)) woken.push_back(w);
   }
   detail::wake_all(woken);
+}
+
+void Once::abandon() noexcept {
+  detail::ListWaiter* next = nullptr;
+  {
+    detail::LockGuard g(mu_);
+    next = detail::dequeue_claimable(waiters_);
+    if (next != nullptr) {
+      static_cast<Waiter*>(next)->run = true;  // the run passes straight to it
+    } else {
+      state_.store(kIdle, std::memory_order_release);
+    }
+  }
+  if (next != nullptr) next->ws->wake();
 }
 
 }  // namespace cogo

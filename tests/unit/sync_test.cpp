@@ -12,6 +12,7 @@
 #include "cogo/select.hpp"
 #include "cogo/task.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/watchdog.hpp"
 
 namespace {
 
@@ -258,6 +259,75 @@ TEST_P(SyncTest, OnceMayBeFreedAsSoonAsItIsDone) {
       while (!once->is_done()) std::this_thread::yield();
     }
     once.reset();
+  }
+}
+
+// An adaptor may call await_ready() twice, or drop the awaiter after it: the awaiter
+// holds no lock between its calls, and a run it claimed but never started goes to the
+// next caller.
+TEST_P(SyncTest, OnceAwaiterHoldsNoLockBetweenItsCalls) {
+  cogo::test::Watchdog dog("Once: await_ready() twice, or a dropped awaiter, hung");
+  cogo::Once once;
+  std::atomic<bool> release{false};
+  std::atomic<bool> entered{false};
+  // A run in progress on a worker, so that other callers have to wait.
+  sched().go([](cogo::Once& o, std::atomic<bool>& in, std::atomic<bool>& rel) -> Task<> {
+    auto init = [&in, &rel] {
+      in.store(true);
+      while (!rel.load()) std::this_thread::yield();
+    };
+    co_await o.call(init);
+  }(once, entered, release));
+  while (!entered.load()) std::this_thread::yield();
+  bool ran = false;
+  auto second = [&ran] { ran = true; };
+  {
+    auto a = once.call(second);
+    EXPECT_FALSE(a.await_ready());
+    EXPECT_FALSE(a.await_ready());  // again: no lock of its own to deadlock on
+  }                                 // dropped without suspending
+  EXPECT_FALSE(once.is_done());
+  release.store(true);
+  run(once.call(second));  // waits for the run, which must be able to finish
+  EXPECT_TRUE(once.is_done());
+  EXPECT_FALSE(ran);
+}
+
+TEST_P(SyncTest, OnceRunClaimedByADroppedAwaiterGoesToTheNextCaller) {
+  cogo::test::Watchdog dog("Once: a run claimed by a dropped awaiter was never handed on");
+  {
+    cogo::Once once;
+    bool first = false, second = false;
+    auto f1 = [&first] { first = true; };
+    auto f2 = [&second] { second = true; };
+    {
+      auto a = once.call(f1);
+      EXPECT_TRUE(a.await_ready());  // claims the run
+      EXPECT_TRUE(a.await_ready());  // and keeps it
+    }                                // dropped before await_resume: f1 never ran
+    EXPECT_FALSE(once.is_done());
+    run(once.call(f2));
+    EXPECT_FALSE(first);
+    EXPECT_TRUE(second);
+    EXPECT_TRUE(once.is_done());
+  }
+  {
+    // The same with a caller already waiting for the claimed run: it takes it over.
+    cogo::Once once;
+    std::atomic<int> runs{0};
+    auto f = [&runs] { runs.fetch_add(1); };
+    auto a = std::make_unique<cogo::Once::CallAwaiter<decltype(f)>>(once.call(f));
+    EXPECT_TRUE(a->await_ready());
+    auto finished = cogo::make_chan<int>(1);
+    sched().go([](cogo::Once& o, decltype(f) g, cogo::Chan<int> out) -> Task<> {
+      co_await o.call(g);
+      co_await out.send(1);
+    }(once, f, finished));
+    ASSERT_TRUE(until_waiting(1, WaitReason::sync_once));
+    a.reset();
+    EXPECT_EQ(run(finished.recv()), 1);
+    EXPECT_EQ(runs.load(), 1);
+    EXPECT_TRUE(once.is_done());
   }
 }
 
