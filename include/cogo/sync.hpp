@@ -3,8 +3,9 @@
 // through sync_wait. See each header for its contract.
 #pragma once
 
-#include "cogo/sync/event.hpp"       // IWYU pragma: export
-#include "cogo/sync/mutex.hpp"       // IWYU pragma: export
-#include "cogo/sync/once.hpp"        // IWYU pragma: export
-#include "cogo/sync/semaphore.hpp"   // IWYU pragma: export
-#include "cogo/sync/wait_group.hpp"  // IWYU pragma: export
+#include "cogo/sync/event.hpp"               // IWYU pragma: export
+#include "cogo/sync/mutex.hpp"               // IWYU pragma: export
+#include "cogo/sync/once.hpp"                // IWYU pragma: export
+#include "cogo/sync/rw_mutex.hpp"            // IWYU pragma: export
+#include "cogo/sync/semaphore.hpp"           // IWYU pragma: export
+#include "cogo/sync/wait_group.hpp"          // IWYU pragma: export
