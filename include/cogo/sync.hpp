@@ -3,6 +3,7 @@
 // through sync_wait. See each header for its contract.
 #pragma once
 
+#include "cogo/sync/cond.hpp"                // IWYU pragma: export
 #include "cogo/sync/event.hpp"               // IWYU pragma: export
 #include "cogo/sync/mutex.hpp"               // IWYU pragma: export
 #include "cogo/sync/once.hpp"                // IWYU pragma: export
