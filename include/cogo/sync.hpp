@@ -10,3 +10,4 @@
 #include "cogo/sync/rw_mutex.hpp"            // IWYU pragma: export
 #include "cogo/sync/semaphore.hpp"           // IWYU pragma: export
 #include "cogo/sync/wait_group.hpp"          // IWYU pragma: export
+#include "cogo/sync/weighted_semaphore.hpp"  // IWYU pragma: export
