@@ -9,5 +9,6 @@
 #include "cogo/sync/once.hpp"                // IWYU pragma: export
 #include "cogo/sync/rw_mutex.hpp"            // IWYU pragma: export
 #include "cogo/sync/semaphore.hpp"           // IWYU pragma: export
+#include "cogo/sync/single_flight.hpp"       // IWYU pragma: export
 #include "cogo/sync/wait_group.hpp"          // IWYU pragma: export
 #include "cogo/sync/weighted_semaphore.hpp"  // IWYU pragma: export
