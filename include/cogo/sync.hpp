@@ -7,6 +7,7 @@
 #include "cogo/sync/event.hpp"               // IWYU pragma: export
 #include "cogo/sync/mutex.hpp"               // IWYU pragma: export
 #include "cogo/sync/once.hpp"                // IWYU pragma: export
+#include "cogo/sync/rate_limiter.hpp"        // IWYU pragma: export
 #include "cogo/sync/rw_mutex.hpp"            // IWYU pragma: export
 #include "cogo/sync/semaphore.hpp"           // IWYU pragma: export
 #include "cogo/sync/single_flight.hpp"       // IWYU pragma: export
