@@ -331,6 +331,25 @@ TEST_P(SyncTest, OnceRunClaimedByADroppedAwaiterGoesToTheNextCaller) {
   }
 }
 
+// await_ready() saw the run in progress; by await_suspend() its claimant was dropped:
+// await_suspend() claims the run itself and does not suspend.
+TEST_P(SyncTest, OnceAwaitSuspendClaimsARunFreedAfterAwaitReady) {
+  cogo::Once once;
+  bool first = false, second = false;
+  auto f1 = [&first] { first = true; };
+  auto f2 = [&second] { second = true; };
+  auto a = std::make_unique<cogo::Once::CallAwaiter<decltype(f1)>>(once.call(f1));
+  ASSERT_TRUE(a->await_ready());  // claims the run
+  auto b = once.call(f2);
+  ASSERT_FALSE(b.await_ready());  // in progress
+  a.reset();                      // the claimant goes without running f1
+  EXPECT_FALSE(b.await_suspend(std::noop_coroutine()));  // free again: b claims it
+  b.await_resume();
+  EXPECT_TRUE(second);
+  EXPECT_FALSE(first);
+  EXPECT_TRUE(once.is_done());
+}
+
 TEST_P(SyncTest, OnceThatThrowsIsStillDone) {
   cogo::Once once;
   EXPECT_THROW(run(once.call([] { throw std::runtime_error("init failed"); })), std::runtime_error);

@@ -75,7 +75,9 @@ class Once {
     void await_resume() {
       if (ws_.handle) {
         detail::note_running(ws_.task);
-        run_ = waiter_.run;  // a dropped claimant handed its run to this caller
+        // Queued, a dropped claimant may have handed its run to this caller; or
+        // await_suspend found the run free and claimed it without queueing.
+        run_ = run_ || waiter_.run;
       }
       if (!run_) return;
       started_ = true;
