@@ -174,28 +174,29 @@ bool Once::poll(bool& run) noexcept {
 }
 
 bool Once::wait(Waiter& w, bool& run, const source_location& site) noexcept {
-  detail::Lock& l = mu_;  // a local: once unlocked, the frame holding `w` may be resumed
-  l.lock();
+  // Once unlocked, the frame holding `w` may be resumed at once: nothing of it is
+  // touched after the unlock (the lock is the Once's, which outlives the wait).
+  mu_.lock();
   int s = state_.load(std::memory_order_acquire);
   if (s == kIdle) {  // a claimant was dropped since await_ready
     state_.store(kRunning, std::memory_order_relaxed);
     run = true;
-    l.unlock();
+    mu_.unlock();
     return false;
   }
   // Flag that a waiter queues, so that finish() comes for it, unless the run ended
-  // meanwhile (finish() of an unwaited run does not take the lock).
-  if (s == kRunning && !state_.compare_exchange_strong(s, kRunningWaited, std::memory_order_acq_rel,
-                                                        std::memory_order_acquire)) {
-    // s is now kDone.
+  // meanwhile (finish() of an unwaited run does not take the lock); s is kDone then.
+  if (s == kRunning) {
+    state_.compare_exchange_strong(s, kRunningWaited, std::memory_order_acq_rel,
+                                   std::memory_order_acquire);
   }
   if (s == kDone || s == kDoneLocked) {
-    l.unlock();
+    mu_.unlock();
     return false;
   }
   detail::note_wait(detail::WaitReason::sync_once, site);
   waiters_.push_back(&w);
-  l.unlock();
+  mu_.unlock();
   return true;
 }
 
