@@ -7,7 +7,8 @@
 //
 // go(task) starts a task on the current scheduler (the one whose worker calls it), or on
 // the default scheduler outside any, and records its name and the site of the call for
-// diagnostics. An exception escaping a task started by go() is reported on stderr with
+// diagnostics. go(callable) starts a callable returning a Task, keeping the callable
+// alive for the task's life; go(name, task) and go(name, callable) name the task. An exception escaping a task started by go() is reported on stderr with
 // the task's name and start site, and goes no further.
 //
 // sync_wait(awaitable) runs any cogo awaitable from a plain thread and returns its value:
@@ -137,25 +138,36 @@ void go(std::string name, Task<T> task, source_location where = source_location:
   detail::spawn(nullptr, h.promise(), h, std::move(name), where);
 }
 
-// Starts a callable returning a Task. The callable (and so a lambda's captures) lives in
-// a frame of its own for as long as the task runs.
-template <class F>
-  requires std::is_invocable_v<std::decay_t<F>&> &&
-           requires(std::decay_t<F>& f) { f().release(); }
-void go(F&& f, source_location where = source_location::current());
-
 namespace detail {
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<Task<T>> : std::true_type {};
+
+// A callable that takes no arguments and returns a cogo::Task (by value).
+template <class F>
+concept TaskFactory = std::is_invocable_v<std::decay_t<F>&> &&
+                      is_task<std::invoke_result_t<std::decay_t<F>&>>::value;
+
 template <class F>
 Task<> call_in_frame(F f) {
   co_await f();
 }
 }  // namespace detail
 
+// Starts a callable returning a Task. The callable (and so a lambda's captures) lives in
+// a frame of its own for as long as the task runs.
 template <class F>
-  requires std::is_invocable_v<std::decay_t<F>&> &&
-           requires(std::decay_t<F>& f) { f().release(); }
-void go(F&& f, source_location where) {
+  requires detail::TaskFactory<F>
+void go(F&& f, source_location where = source_location::current()) {
   go(detail::call_in_frame(std::decay_t<F>(std::forward<F>(f))), where);
+}
+
+// The same, naming the task for diagnostics.
+template <class F>
+  requires detail::TaskFactory<F>
+void go(std::string name, F&& f, source_location where = source_location::current()) {
+  go(std::move(name), detail::call_in_frame(std::decay_t<F>(std::forward<F>(f))), where);
 }
 
 // co_await yield(): lets the other runnable tasks of this worker run first.

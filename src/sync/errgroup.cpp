@@ -1,5 +1,6 @@
 #include "cogo/errgroup.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace cogo {
@@ -11,25 +12,60 @@ ErrGroupState::ErrGroupState(const Context& parent, source_location where) : sit
   cancel_func = std::move(cancel);
 }
 
-bool ErrGroupState::submit(Task<> t, bool only_if_free, const source_location& where) {
-  if (unlimited_.load(std::memory_order_relaxed)) {
-    wg.add(1);
-    cogo::go("errgroup", std::move(t), where);
+Ref<ErrGroupGate> ErrGroupState::make_gate() {
+  if (unlimited_.load(std::memory_order_relaxed)) return {};
+  return Ref<ErrGroupGate>::adopt(new ErrGroupGate);
+}
+
+bool ErrGroupState::admit(const Ref<ErrGroupGate>& gate, bool only_if_free) {
+  if (!gate) return true;  // no limit
+  LockGuard g(mu);
+  if (active_ < limit_) {
+    ++active_;
+    gate->open.set();  // the task will pass straight through
     return true;
   }
-  {
-    LockGuard g(mu);
-    const bool start = limit_ < 0 || active_ < limit_;
-    if (!start && only_if_free) return false;
-    wg.add(1);
-    if (!start) {
-      queued_.emplace_back(std::move(t), where);  // started by finish() when a slot frees
-      return true;
-    }
-    ++active_;
+  if (only_if_free) return false;
+  if (limit_ == 0) {
+    throw usage_error("cogo: ErrGroup::go with a limit of 0: the task could never start "
+                      "(try_go refuses it instead)");
   }
-  cogo::go("errgroup", std::move(t), where);
+  queued_.push_back(gate);  // opened by finish() when a slot frees
   return true;
+}
+
+void ErrGroupState::start(Task<> t, const Ref<ErrGroupGate>& gate, std::string name,
+                          const source_location& where, Pending& pending) {
+  try {
+    cogo::go(std::move(name), std::move(t), where);
+  } catch (...) {
+    // The task never runs: give back its place in the queue, or its slot.
+    if (gate) {
+      Ref<ErrGroupGate> next;
+      {
+        LockGuard g(mu);
+        auto it = std::find(queued_.begin(), queued_.end(), gate);
+        if (it != queued_.end()) {
+          queued_.erase(it);
+        } else {
+          next = pass_slot_locked();
+        }
+      }
+      if (next) next->open.set();
+    }
+    throw;  // `pending` uncounts it
+  }
+  pending.commit();
+}
+
+Ref<ErrGroupGate> ErrGroupState::pass_slot_locked() {
+  if (queued_.empty()) {
+    --active_;
+    return {};
+  }
+  Ref<ErrGroupGate> next = std::move(queued_.front());
+  queued_.pop_front();
+  return next;
 }
 
 void ErrGroupState::finish(Error err, const source_location& site) noexcept {
@@ -39,31 +75,18 @@ void ErrGroupState::finish(Error err, const source_location& site) noexcept {
     return;
   }
   bool first_failure = false;
-  Task<> next;
-  source_location next_site;
+  Ref<ErrGroupGate> next;
   {
     LockGuard g(mu);
     if (err && !first) {
       first = err;
       first_failure = true;
     }
-    if (!unlimited) --active_;
-    if (!queued_.empty() && (limit_ < 0 || active_ < limit_)) {
-      next = std::move(queued_.front().first);
-      next_site = queued_.front().second;
-      queued_.pop_front();
-      ++active_;
-    }
+    if (!unlimited) next = pass_slot_locked();
   }
   // The cancel names the go() call that started the failing task.
   if (first_failure && cancel_func) cancel_func(err, site);
-  if (next) {
-    try {
-      cogo::go("errgroup", std::move(next), next_site);
-    } catch (...) {
-      // go() only throws for an empty task; `next` is not empty.
-    }
-  }
+  if (next) next->open.set();  // the slot passes to the longest-queued task
   wg.done();
 }
 

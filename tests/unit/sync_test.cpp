@@ -12,6 +12,7 @@
 #include "cogo/select.hpp"
 #include "cogo/task.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/watchdog.hpp"
 
 namespace {
 
@@ -69,6 +70,71 @@ TEST_P(SyncTest, WaitGroupMayBeFreedAsSoonAsItsWaitReturns) {
       while (wg->count() != 0) std::this_thread::yield();
     }
     EXPECT_EQ(wg->count(), 0);
+    wg.reset();
+  }
+}
+
+Task<> done_once(cogo::WaitGroup& wg) {
+  wg.done();
+  co_return;
+}
+
+// Spins until a wait on `wg` sees the count at zero, by polling without queueing, or by
+// reading count(); the caller frees `wg` at once.
+void spin_until_zero(cogo::WaitGroup& wg, bool by_select) {
+  if (by_select) {
+    while (cogo::sync_wait(cogo::select(wg.wait_case(), cogo::default_case)).index() != 0) {
+    }
+  } else {
+    while (wg.count() != 0) {
+    }
+  }
+}
+
+// A poll that does not queue (a select with default_case, or one another case wins)
+// leaves done() believing a waiter may be queued, so the done() that reaches zero takes
+// the WaitGroup's lock. A waiter that sees zero may free the WaitGroup at once: done()
+// must not touch it after any wait can see zero. ASan and TSan report it if it does.
+TEST_P(SyncTest, WaitGroupMayBeFreedAfterAPollThatDidNotQueue) {
+  const int rounds = cogo::test::scaled(20000);
+  auto ready = cogo::make_chan<int>(1);
+  for (int round = 0; round < rounds; ++round) {
+    auto wg = std::make_unique<cogo::WaitGroup>();
+    wg->add(1);
+    if (round % 2 == 0) {
+      const auto r = cogo::sync_wait(cogo::select(wg->wait_case(), cogo::default_case));
+      ASSERT_EQ(r.index(), 1u);
+    } else {
+      // Another case ready at once: the wait case may be polled first, and loses.
+      ASSERT_TRUE(ready.try_send(round));
+      const auto r = cogo::sync_wait(cogo::select(wg->wait_case(), ready.recv()));
+      ASSERT_EQ(r.index(), 1u);
+    }
+    sched().go(done_once(*wg));
+    spin_until_zero(*wg, round % 4 < 2);
+    wg.reset();
+  }
+}
+
+// The same after a select that queued on the WaitGroup and then lost to another case:
+// its leaving must not leave done() believing a waiter is still queued.
+TEST_P(SyncTest, WaitGroupMayBeFreedAfterALostSelect) {
+  const int rounds = cogo::test::scaled(1000);
+  for (int round = 0; round < rounds; ++round) {
+    auto wg = std::make_unique<cogo::WaitGroup>();
+    wg->add(1);
+    // Buffered, so that a test that fails does not hang on them.
+    auto wake = cogo::make_chan<int>(1);
+    auto lost = cogo::make_chan<int>(1);
+    sched().go([](cogo::WaitGroup& w, cogo::Chan<int> in, cogo::Chan<int> out) -> Task<> {
+      auto r = co_await cogo::select(w.wait_case(), in.recv());
+      co_await out.send(static_cast<int>(r.index()));
+    }(*wg, wake, lost));
+    ASSERT_TRUE(until_waiting(1, WaitReason::select));
+    ASSERT_TRUE(cogo::sync_wait(wake.send(1)));
+    ASSERT_EQ(cogo::sync_wait(lost.recv()), 1);  // the channel won; the wait case left
+    sched().go(done_once(*wg));
+    spin_until_zero(*wg, round % 2 == 0);
     wg.reset();
   }
 }
@@ -194,6 +260,94 @@ TEST_P(SyncTest, OnceMayBeFreedAsSoonAsItIsDone) {
     }
     once.reset();
   }
+}
+
+// An adaptor may call await_ready() twice, or drop the awaiter after it: the awaiter
+// holds no lock between its calls, and a run it claimed but never started goes to the
+// next caller.
+TEST_P(SyncTest, OnceAwaiterHoldsNoLockBetweenItsCalls) {
+  cogo::test::Watchdog dog("Once: await_ready() twice, or a dropped awaiter, hung");
+  cogo::Once once;
+  std::atomic<bool> release{false};
+  std::atomic<bool> entered{false};
+  // A run in progress on a worker, so that other callers have to wait.
+  sched().go([](cogo::Once& o, std::atomic<bool>& in, std::atomic<bool>& rel) -> Task<> {
+    auto init = [&in, &rel] {
+      in.store(true);
+      while (!rel.load()) std::this_thread::yield();
+    };
+    co_await o.call(init);
+  }(once, entered, release));
+  while (!entered.load()) std::this_thread::yield();
+  bool ran = false;
+  auto second = [&ran] { ran = true; };
+  {
+    auto a = once.call(second);
+    EXPECT_FALSE(a.await_ready());
+    EXPECT_FALSE(a.await_ready());  // again: no lock of its own to deadlock on
+  }                                 // dropped without suspending
+  EXPECT_FALSE(once.is_done());
+  release.store(true);
+  run(once.call(second));  // waits for the run, which must be able to finish
+  EXPECT_TRUE(once.is_done());
+  EXPECT_FALSE(ran);
+}
+
+TEST_P(SyncTest, OnceRunClaimedByADroppedAwaiterGoesToTheNextCaller) {
+  cogo::test::Watchdog dog("Once: a run claimed by a dropped awaiter was never handed on");
+  {
+    cogo::Once once;
+    bool first = false, second = false;
+    auto f1 = [&first] { first = true; };
+    auto f2 = [&second] { second = true; };
+    {
+      auto a = once.call(f1);
+      EXPECT_TRUE(a.await_ready());  // claims the run
+      EXPECT_TRUE(a.await_ready());  // and keeps it
+    }                                // dropped before await_resume: f1 never ran
+    EXPECT_FALSE(once.is_done());
+    run(once.call(f2));
+    EXPECT_FALSE(first);
+    EXPECT_TRUE(second);
+    EXPECT_TRUE(once.is_done());
+  }
+  {
+    // The same with a caller already waiting for the claimed run: it takes it over.
+    cogo::Once once;
+    std::atomic<int> runs{0};
+    auto f = [&runs] { runs.fetch_add(1); };
+    auto a = std::make_unique<cogo::Once::CallAwaiter<decltype(f)>>(once.call(f));
+    EXPECT_TRUE(a->await_ready());
+    auto finished = cogo::make_chan<int>(1);
+    sched().go([](cogo::Once& o, decltype(f) g, cogo::Chan<int> out) -> Task<> {
+      co_await o.call(g);
+      co_await out.send(1);
+    }(once, f, finished));
+    ASSERT_TRUE(until_waiting(1, WaitReason::sync_once));
+    a.reset();
+    EXPECT_EQ(run(finished.recv()), 1);
+    EXPECT_EQ(runs.load(), 1);
+    EXPECT_TRUE(once.is_done());
+  }
+}
+
+// await_ready() saw the run in progress; by await_suspend() its claimant was dropped:
+// await_suspend() claims the run itself and does not suspend.
+TEST_P(SyncTest, OnceAwaitSuspendClaimsARunFreedAfterAwaitReady) {
+  cogo::Once once;
+  bool first = false, second = false;
+  auto f1 = [&first] { first = true; };
+  auto f2 = [&second] { second = true; };
+  auto a = std::make_unique<cogo::Once::CallAwaiter<decltype(f1)>>(once.call(f1));
+  ASSERT_TRUE(a->await_ready());  // claims the run
+  auto b = once.call(f2);
+  ASSERT_FALSE(b.await_ready());  // in progress
+  a.reset();                      // the claimant goes without running f1
+  EXPECT_FALSE(b.await_suspend(std::noop_coroutine()));  // free again: b claims it
+  b.await_resume();
+  EXPECT_TRUE(second);
+  EXPECT_FALSE(first);
+  EXPECT_TRUE(once.is_done());
 }
 
 TEST_P(SyncTest, OnceThatThrowsIsStillDone) {

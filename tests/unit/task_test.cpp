@@ -191,6 +191,33 @@ TEST_P(TaskRuntimeTest, AnExceptionEscapingARootTaskIsReportedWithItsNameAndSite
   EXPECT_NE(err.find("nobody awaits me"), std::string::npos) << err;
 }
 
+// go(name, callable): the name reaches diagnostics, and the callable lives as long as
+// the task, as with go(callable).
+TEST_P(TaskRuntimeTest, GoWithANameAndACallable) {
+  auto out = cogo::make_chan<int>(1);
+  auto big = std::make_shared<std::string>(300, 'x');
+  testing::internal::CaptureStderr();
+  run([](cogo::Chan<int> ch, std::shared_ptr<std::string> s) -> Task<> {
+    auto body = [ch, s]() -> Task<> {
+      co_await cogo::yield();
+      co_await ch.send(static_cast<int>(s->size()));
+    };
+    cogo::go("sized-sender", std::move(body));
+    auto doomed = []() -> Task<> {
+      throw std::runtime_error("named callable failed");
+      co_return;
+    };
+    cogo::go(std::string("doomed-callable"), doomed);
+    co_return;
+  }(out, big));
+  big.reset();  // the callable's copy keeps the string alive
+  EXPECT_EQ(run(out.recv()), 300);
+  ASSERT_TRUE(cogo::test::eventually([&] { return sched().live_tasks() == 0; }));
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("\"doomed-callable\""), std::string::npos) << err;
+  EXPECT_NE(err.find("named callable failed"), std::string::npos) << err;
+}
+
 COGO_RUNTIME_TEST_SUITE(TaskRuntimeTest);
 
 }  // namespace

@@ -30,7 +30,11 @@ inline void wake_all(List& woken) noexcept {
 }
 
 // A case that waits on Owner's list until Owner::try_take_locked() succeeds. Owner
-// provides: Lock& wait_lock(); List& wait_list(); bool try_take_locked() noexcept.
+// provides: Lock& wait_lock(); List& wait_list(); bool try_take_locked() noexcept; and
+// optionally void waiter_left_locked(List& woken) noexcept, called under the lock when a
+// waiter leaves the list unserved (a select that another case won), which may hand what
+// the leaver blocked to other waiters by moving them, claimed, into `woken`: they are
+// woken once the lock is released.
 template <class Owner, WaitReason Reason>
 class ListCase {
  public:
@@ -47,9 +51,11 @@ class ListCase {
     o_->wait_list().push_back(&waiter_);
   }
   void dequeue() noexcept {
-    if (waiter_.linked()) List::remove(&waiter_);
+    if (!waiter_.linked()) return;
+    List::remove(&waiter_);
+    if constexpr (requires(List& l) { o_->waiter_left_locked(l); }) o_->waiter_left_locked(woken_);
   }
-  void settle() noexcept {}
+  void settle() noexcept { wake_all(woken_); }
   void after_unlock() noexcept {}
   result_type result() noexcept { return true; }
   WaitReason reason() const noexcept { return Reason; }
@@ -59,6 +65,7 @@ class ListCase {
   Owner* o_;
   source_location site_;
   ListWaiter waiter_;
+  List woken_;  // waiters that this one's leaving let in
 };
 
 }  // namespace cogo::detail

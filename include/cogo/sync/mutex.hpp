@@ -80,6 +80,8 @@ class Mutex {
   }
 
  private:
+  friend class Cond;  // checks that a Mutex is locked before waiting with it
+
   detail::Lock mu_;
   bool locked_ COGO_GUARDED_BY(mu_) = false;
   detail::List waiters_ COGO_GUARDED_BY(mu_);

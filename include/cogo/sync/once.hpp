@@ -5,8 +5,13 @@
 // all the same (as Go's sync.Once).
 //
 // Thread safety: every member is safe from any thread and any task at once.
-// Lifetime: the Once must outlive the calls on it; a caller that saw it done may destroy
-//   it at once.
+// Lifetime: the Once must outlive the calls on it; a caller that saw it done (call()
+//   returned, or is_done() was true) may destroy it at once, while no other call is in
+//   progress.
+// Awaiting: the awaiter holds no lock between its calls; an adaptor may call
+//   await_ready() twice or drop the awaiter after it. One dropped after it claimed the
+//   run (await_ready() returned true for the first caller) hands the run to the next
+//   caller instead of leaving everyone waiting.
 // Memory ordering: f happens-before every call() returns.
 // Complexity: O(1) per call, plus O(waiters woken).
 // Example:
@@ -28,59 +33,54 @@
 namespace cogo {
 
 class Once {
+  // A caller queued behind the run; `run` is set when a dropped claimant hands it the run.
+  struct Waiter : detail::ListWaiter {
+    bool run = false;
+  };
+
  public:
   Once() noexcept = default;
   Once(const Once&) = delete;
   Once& operator=(const Once&) = delete;
 
-  bool is_done() const noexcept { return state_.load(std::memory_order_acquire) == kDone; }
+  // True once the run has finished. A caller that sees true may destroy the Once.
+  bool is_done() const noexcept;
 
   template <class F>
   class CallAwaiter {
    public:
     CallAwaiter(Once* o, F f, source_location site) : o_(o), f_(std::move(f)), site_(site) {}
-    // Moving is for handing an awaiter over before it is awaited (sync_wait, block_on).
+    // Moving is for handing an awaiter over before it is awaited (sync_wait, block_on);
+    // a run already claimed goes with it.
     CallAwaiter(CallAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<F>)
-        : o_(o.o_), f_(std::move(o.f_)), site_(o.site_) {}
-    bool await_ready() noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
-      if (o_->is_done()) return true;
-      o_->mu_.lock();
-      const int state = o_->state_.load(std::memory_order_acquire);
-      if (state == kIdle) {
-        o_->state_.store(kRunning, std::memory_order_relaxed);
-        o_->mu_.unlock();
-        run_ = true;
-        return true;
-      }
-      if (state == kDone) {
-        o_->mu_.unlock();
-        return true;
-      }
-      // Running elsewhere: flag that a waiter is queuing so that finish() comes for it,
-      // unless the run ended meanwhile. Still locked: await_suspend registers and unlocks.
-      int expected = kRunning;
-      if (!o_->state_.compare_exchange_strong(expected, kRunningWaited, std::memory_order_acq_rel,
-                                              std::memory_order_acquire) &&
-          expected == kDone) {
-        o_->mu_.unlock();
-        return true;
-      }
-      return false;
+        : o_(o.o_), f_(std::move(o.f_)), site_(o.site_), run_(std::exchange(o.run_, false)) {}
+    CallAwaiter(const CallAwaiter&) = delete;
+    CallAwaiter& operator=(const CallAwaiter&) = delete;
+    // Dropped after claiming the run but before starting it: the run goes to the next
+    // caller, so that nobody waits for a run that will never happen.
+    ~CallAwaiter() {
+      if (run_ && !started_) o_->abandon();
     }
+
+    // Claims the run if nobody has, or sees it finished; holds no lock afterwards.
+    bool await_ready() noexcept { return run_ || o_->poll(run_); }
+    // Looks again under the lock, then queues behind the run in progress.
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       ws_.begin(h);
       ws_.single = true;
-      detail::note_wait(detail::WaitReason::sync_once, site_);
       waiter_.ws = &ws_;
-      o_->waiters_.push_back(&waiter_);
-      detail::Lock& l = o_->mu_;  // not through the frame once unlocked: it may be gone
-      l.unlock();
-      return true;
+      return o_->wait(waiter_, run_, site_);
     }
     void await_resume() {
-      if (ws_.handle) detail::note_running(ws_.task);
+      if (ws_.handle) {
+        detail::note_running(ws_.task);
+        // Queued, a dropped claimant may have handed its run to this caller; or
+        // await_suspend found the run free and claimed it without queueing.
+        run_ = run_ || waiter_.run;
+      }
       if (!run_) return;
+      started_ = true;
       try {
         f_();
       } catch (...) {
@@ -94,9 +94,10 @@ class Once {
     Once* o_;
     F f_;
     source_location site_;
-    bool run_ = false;
+    bool run_ = false;      // this caller runs f
+    bool started_ = false;  // and has started it
     detail::WaitState ws_;
-    detail::ListWaiter waiter_;
+    Waiter waiter_;
   };
 
   // Runs f the first time; every other call waits until that run has finished.
@@ -108,12 +109,22 @@ class Once {
   }
 
  private:
-  // kRunningWaited: running, and a waiter may be queued. finish() touches the Once after
-  // publishing kDone only then, so a caller that saw kDone may destroy it at once.
-  static constexpr int kIdle = 0, kRunning = 1, kRunningWaited = 2, kDone = 3;
-  void finish() noexcept;
+  // kRunningWaited: running, and a waiter may be queued. finish() then publishes the end
+  // under the lock, as kDoneLocked, and whoever sees kDoneLocked takes the lock before
+  // treating the run as finished; so nobody sees the Once finished while finish() still
+  // uses it, and a caller that saw it finished may destroy it at once. An uncontended run
+  // ends with one compare-exchange to kDone and touches nothing after it.
+  static constexpr int kIdle = 0, kRunning = 1, kRunningWaited = 2, kDone = 3, kDoneLocked = 4;
 
-  detail::Lock mu_;
+  // await_ready: true if finished, or if this claimed the run (then `run` is set).
+  bool poll(bool& run) noexcept;
+  // await_suspend: queues `w` behind the run, or returns false (finished, or claimed:
+  // `run` is set).
+  bool wait(Waiter& w, bool& run, const source_location& site) noexcept;
+  void finish() noexcept;
+  void abandon() noexcept;
+
+  mutable detail::Lock mu_;
   std::atomic<int> state_{kIdle};
   detail::List waiters_ COGO_GUARDED_BY(mu_);
 };
