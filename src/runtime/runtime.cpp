@@ -79,7 +79,7 @@ void note_wait(WaitReason reason, const source_location& site) noexcept {
   t->seq.store(seq + 1, std::memory_order_relaxed);
   t->wait_reason.store(static_cast<std::uint8_t>(reason), std::memory_order_release);
   t->wait_site.store(site);
-  t->wait_since.store(monotonic_ns_coarse(), std::memory_order_release);
+  t->wait_since.store(tls_runtime.now_coarse, std::memory_order_release);
   t->seq.store(seq + 2, std::memory_order_release);
   t->state.store(static_cast<std::uint8_t>(TaskState::waiting), std::memory_order_release);
 #else

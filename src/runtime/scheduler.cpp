@@ -212,18 +212,30 @@ std::int64_t SchedulerImpl::plan_sleep(Worker& w) noexcept {
 // ---------------------------------------------------------------- workers
 
 void SchedulerImpl::run(Worker& w, RunItem* item) noexcept {
-  w.ticks.store(w.ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  if (item->handle) {
-    resume_loop(item->handle);
-  } else {
-    item->fn(item);
+  // Runs `item`, then hands the worker straight to the task its run woke into the
+  // next-to-run slot, without going back through the loop, within the time slice (the
+  // loop still comes first every kInherit runs, and then looks everywhere).
+  for (;;) {
+    const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed) + 1;
+    w.ticks.store(tick, std::memory_order_relaxed);
+    if (tick % 16 == 0) tls_runtime.now_coarse = monotonic_ns_coarse();
+    if (item->handle) {
+      resume_loop(item->handle);
+    } else {
+      item->fn(item);
+    }
+    tls_runtime.task = nullptr;
+    if (w.inherit >= kInherit || w.runnext.load(std::memory_order_relaxed) == nullptr) return;
+    item = w.runnext.exchange(nullptr, std::memory_order_acq_rel);
+    if (item == nullptr) return;  // taken by a thief meanwhile
+    ++w.inherit;
   }
-  tls_runtime.task = nullptr;
 }
 
 RunItem* SchedulerImpl::find_work(Worker& w) noexcept {
   const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed);
-  if (tick % kCheckInterval == 0) {
+  if (tick - w.last_check >= kCheckInterval) {
+    w.last_check = tick;
     fire_timers(true);
     if (RunItem* it = pop_global(w)) return it;
   }
@@ -270,6 +282,7 @@ void SchedulerImpl::worker_main(Worker& w) noexcept {
   tls_runtime.target = this;
   int idle_rounds = 0;
   for (;;) {
+    tls_runtime.now_coarse = monotonic_ns_coarse();
     RunItem* item = find_work(w);
     if (item == nullptr) {
       if (idle_.stopping()) break;

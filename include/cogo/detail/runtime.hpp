@@ -95,6 +95,9 @@ struct ThreadState {
   void* next = nullptr;
   void* finished = nullptr;           // PromiseBase*
   bool in_loop = false;
+  // A worker's coarse monotonic time, refreshed by its loop (at every visit, and every
+  // 16 runs handed straight from task to task): when a task started waiting, for dumps.
+  std::int64_t now_coarse = 0;
 };
 extern thread_local constinit ThreadState tls_runtime;
 
@@ -151,7 +154,7 @@ struct TaskRecord {
   std::atomic<std::uint8_t> wait_reason{0};
   std::atomic<std::uint32_t> seq{0};
   AtomicSite wait_site;
-  std::atomic<std::int64_t> wait_since{0};   // monotonic_ns_coarse()
+  std::atomic<std::int64_t> wait_since{0};   // the worker's now_coarse at the wait
   // The await chain: the resume function of each cogo frame, outermost first, as its
   // distance from code_anchor() (4 bytes instead of 8 keeps a parked task small; code
   // more than 2 GiB away is kept as kFarFrame). `depth` may exceed kMaxFrames; the

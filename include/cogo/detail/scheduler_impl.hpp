@@ -62,6 +62,7 @@ struct alignas(64) Worker {
   std::atomic<std::uint64_t> wakes{0};       // times it woke (the destructor's snapshot)
   std::atomic<bool> asleep{false};           // inside its Poller's wait
   std::uint32_t inherit = 0;                 // owner: consecutive runs from runnext
+  std::uint64_t last_check = 0;              // owner: ticks when it last looked at timers first
   std::uint32_t rng = 1;                     // owner only
   std::uint64_t next_id = 0, id_limit = 0;   // owner only: a block of task ids
   std::vector<std::uint64_t> seen_ticks;     // owner only: victims' ticks at the last look

@@ -142,10 +142,10 @@ class TimerService {
     TimerEntry* entry;
   };
 
-  void place(std::uint32_t i, Slot s) noexcept;
-  void sift_up(std::uint32_t i, Slot s) noexcept;
-  void sift_down(std::uint32_t i, Slot s) noexcept;
-  void remove_at(std::uint32_t i) noexcept;
+  void place(std::uint32_t i, Slot s) noexcept COGO_REQUIRES(mu_);
+  void sift_up(std::uint32_t i, Slot s) noexcept COGO_REQUIRES(mu_);
+  void sift_down(std::uint32_t i, Slot s) noexcept COGO_REQUIRES(mu_);
+  void remove_at(std::uint32_t i) noexcept COGO_REQUIRES(mu_);
   void update_earliest() noexcept COGO_REQUIRES(mu_);
 
   RefCount refs_{1};
