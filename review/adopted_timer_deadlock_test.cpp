@@ -3,7 +3,7 @@
 //
 //   fire path:  SchedulerImpl::fire_timers holds adopted_mu_ (scheduler.cpp:154) while
 //               TimerService::run_due fires an after_func timer -> TimerState::start_func
-//               -> post() -> post_home() takes the scheduler list lock (registry.cpp:246),
+//               -> post() -> post_home() takes the scheduler list lock (registry.cpp:53),
 //               because the callback's home is the destroyed scheduler.
 //   diag path:  diag::snapshot() -> for_each_timer_service -> for_each_scheduler holds the
 //               list lock (registry.cpp:29) -> for_each_timer_service_here takes
