@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -135,6 +138,35 @@ TEST_P(ChanTest, AnLvalueIsCopiedAndStaysValid) {
   EXPECT_TRUE(run(ch.send(s)));
   EXPECT_EQ(s, "kept");
   EXPECT_EQ(ch.try_recv(), "kept");
+}
+
+// A value whose every construction checks that it lands on its 64-byte boundary.
+struct alignas(64) Wide {
+  static inline std::atomic<int> misplaced{0};
+  explicit Wide(int x) noexcept : v(x) { check(); }
+  Wide(const Wide& o) noexcept : v(o.v) { check(); }
+  Wide(Wide&& o) noexcept : v(o.v) { check(); }
+  Wide& operator=(const Wide&) = default;
+  void check() const noexcept {
+    if (reinterpret_cast<std::uintptr_t>(this) % 64 != 0) misplaced.fetch_add(1);
+  }
+  int v;
+};
+
+// Only try_send and try_recv: their values live on this thread's stack, while a
+// coroutine frame need not be 64-byte aligned (frames come from cogo's pool).
+TEST(ChanAlignmentTest, OverAlignedValuesAreStoredAligned) {
+  Wide::misplaced = 0;
+  for (std::size_t cap : {1u, 3u, 8u}) {
+    auto ch = cogo::make_chan<Wide>(cap);
+    for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.try_send(Wide(static_cast<int>(i))));
+    for (std::size_t i = 0; i < cap; ++i) {
+      auto v = ch.try_recv();
+      ASSERT_TRUE(v);
+      EXPECT_EQ(v->v, static_cast<int>(i));
+    }
+  }
+  EXPECT_EQ(Wide::misplaced.load(), 0) << "values were built at misaligned addresses";
 }
 
 COGO_RUNTIME_TEST_SUITE(ChanTest);

@@ -61,14 +61,15 @@ class ChanState final : public ChanCore {
 
  public:
   static ChanState* make(std::size_t cap) {
-    void* mem = ::operator new(sizeof(ChanState) + cap * sizeof(T), std::align_val_t(alignof(ChanState)));
+    static_assert(sizeof(ChanState) == sizeof(ChanCore), "the buffer offset assumes no members here");
+    void* mem = ::operator new(kSlotsOffset + cap * sizeof(T), std::align_val_t(kAlign));
     return ::new (mem) ChanState(cap);
   }
 
   void release() noexcept {
     if (refs_.drop()) {
       this->~ChanState();
-      ::operator delete(this, std::align_val_t(alignof(ChanState)));
+      ::operator delete(this, std::align_val_t(kAlign));
     }
   }
 
@@ -150,8 +151,12 @@ class ChanState final : public ChanCore {
     for (std::size_t i = 0; i < count_; ++i) slot((head_ + i) % cap_)->~T();
   }
 
+  // The buffer follows the state, at an offset that keeps an over-aligned T aligned.
+  static constexpr std::size_t kAlign = alignof(T) > alignof(ChanCore) ? alignof(T) : alignof(ChanCore);
+  static constexpr std::size_t kSlotsOffset = (sizeof(ChanCore) + alignof(T) - 1) / alignof(T) * alignof(T);
+
   T* slot(std::size_t i) noexcept {
-    return std::launder(reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(this + 1)) + i);
+    return std::launder(reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(this) + kSlotsOffset) + i);
   }
   // Builds a T at `dst` from the sender's value: a copy for an lvalue sent, else a move.
   // Only copyable types can be sent as lvalues (Chan::send enforces it).
