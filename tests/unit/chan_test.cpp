@@ -169,6 +169,20 @@ TEST(ChanAlignmentTest, OverAlignedValuesAreStoredAligned) {
   EXPECT_EQ(Wide::misplaced.load(), 0) << "values were built at misaligned addresses";
 }
 
+TEST(ChanCapacityTest, ACapacityWhoseBufferSizeOverflowsThrowsLengthError) {
+  // 4 * (2^62 + 1) wraps to 4 in 64 bits: the buffer must not be sized from that.
+  for (std::size_t cap : {(std::size_t{1} << 62) + 1, SIZE_MAX / 2, SIZE_MAX}) {
+    try {
+      auto ch = cogo::make_chan<int>(cap);
+      ADD_FAILURE() << "make_chan<int>(" << cap << ") returned a channel of capacity "
+                    << ch.capacity();
+    } catch (const std::length_error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(cap)), std::string::npos)
+          << "the message should name the capacity: " << e.what();
+    }
+  }
+}
+
 COGO_RUNTIME_TEST_SUITE(ChanTest);
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <new>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -61,6 +63,13 @@ class ChanState final : public ChanCore {
 
  public:
   static ChanState* make(std::size_t cap) {
+    // Checked before allocating: a product that wrapped would size a small block that
+    // the buffer then overruns.
+    if (cap > (SIZE_MAX - kSlotsOffset) / sizeof(T)) {
+      throw std::length_error("cogo::make_chan: capacity " + std::to_string(cap) +
+                              " is too large for a buffer of " + std::to_string(sizeof(T)) +
+                              "-byte values");
+    }
     static_assert(sizeof(ChanState) == sizeof(ChanCore), "the buffer offset assumes no members here");
     void* mem = ::operator new(kSlotsOffset + cap * sizeof(T), std::align_val_t(kAlign));
     return ::new (mem) ChanState(cap);
