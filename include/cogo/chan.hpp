@@ -6,8 +6,9 @@
 //
 //   co_await ch.send(v)  -> true once a receiver (or the buffer) has the value; false if
 //                           the channel is closed, or closes while the sender waits. A
-//                           send that fails leaves v untouched (an lvalue is copied, an
-//                           rvalue such as std::move(v) moved, only when the send happens).
+//                           send that fails leaves v untouched (an rvalue such as
+//                           std::move(v) is moved only when the send happens; an lvalue
+//                           is copied when ch.send(v) is called).
 //   co_await ch.recv()   -> the next value; empty once the channel is closed and drained.
 //   try_send / try_recv  -> the same without waiting.
 //   close()              -> false if already closed. Buffered values stay receivable.
@@ -21,8 +22,8 @@
 //   values). A handle must outlive the operations started through it.
 // Complexity: O(1) per operation; select is O(cases).
 // Requires: T's move constructor does not throw (values move under the channel's lock).
-//   send(const T&) copies under that lock too: a copy that throws (out of memory) ends
-//   the program, so move values in when their copy can throw.
+//   send(const T&) and try_send(const T&) copy the value first, outside the lock: a copy
+//   that throws propagates from the call and leaves the channel as it was.
 // Example:
 //   auto ch = cogo::make_chan<int>(16);
 //   while (auto v = co_await ch.recv()) use(*v);
@@ -60,15 +61,17 @@ class Chan {
 
   // An awaitable and a select case; the value must outlive the operation (it does in
   // `co_await ch.send(v)` and in a select).
-  [[nodiscard]] detail::SendCase<T> send(const T& v,
-                                         source_location where = source_location::current()) const noexcept
+  // An lvalue is copied here, before any lock: a copy that throws propagates from
+  // send() and the channel is left as it was.
+  [[nodiscard]] detail::SendCase<T, true> send(const T& v,
+                                               source_location where = source_location::current()) const
     requires std::is_copy_constructible_v<T>
   {
-    return detail::SendCase<T>(s_, const_cast<T*>(std::addressof(v)), true, where);
+    return detail::SendCase<T, true>(s_, v, where);
   }
-  [[nodiscard]] detail::SendCase<T> send(T&& v,
-                                         source_location where = source_location::current()) const noexcept {
-    return detail::SendCase<T>(s_, std::addressof(v), false, where);
+  [[nodiscard]] detail::SendCase<T, false> send(T&& v,
+                                                source_location where = source_location::current()) const noexcept {
+    return detail::SendCase<T, false>(s_, std::addressof(v), where);
   }
   [[nodiscard]] detail::RecvCase<T> recv(source_location where = source_location::current()) const noexcept {
     return detail::RecvCase<T>(s_, where);
@@ -76,12 +79,14 @@ class Chan {
 
   // Sends without waiting: true if a receiver or the buffer took the value. False if it
   // would have to wait or the channel is closed; the value is then left as it was.
-  bool try_send(const T& v) const noexcept
+  // An lvalue is copied first, outside the lock; a copy that throws propagates.
+  bool try_send(const T& v) const
     requires std::is_copy_constructible_v<T>
   {
-    return try_send_ptr(const_cast<T*>(std::addressof(v)), true);
+    T copy(v);
+    return try_send_ptr(std::addressof(copy));
   }
-  bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v), false); }
+  bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v)); }
 
   // Receives without waiting: a value if one is ready. Empty if none is ready or the
   // channel is closed and drained; closed() tells those apart once it is closed.
@@ -124,14 +129,14 @@ class Chan {
  private:
   explicit Chan(detail::ChanState<T>* s) noexcept : s_(s) {}
 
-  bool try_send_ptr(T* v, bool copy) const noexcept {
+  bool try_send_ptr(T* v) const noexcept {
     if (s_ == nullptr) return false;
     bool result = false;
     bool done;
     detail::ChanWaiter* wake = nullptr;
     {
       detail::LockGuard g(s_->mu_);
-      done = s_->try_send_locked(v, copy, result, wake);
+      done = s_->try_send_locked(v, result, wake);
     }
     if (wake != nullptr) wake->ws->wake();
     return done && result;
@@ -151,9 +156,9 @@ template <class T>
 auto RecvCase<T>::operator co_await() && noexcept {
   return SingleAwaiter<RecvCase<T>>(std::move(*this));
 }
-template <class T>
-auto SendCase<T>::operator co_await() && noexcept {
-  return SingleAwaiter<SendCase<T>>(std::move(*this));
+template <class T, bool Owned>
+auto SendCase<T, Owned>::operator co_await() && noexcept {
+  return SingleAwaiter<SendCase<T, Owned>>(std::move(*this));
 }
 }  // namespace detail
 

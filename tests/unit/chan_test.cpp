@@ -183,6 +183,47 @@ TEST(ChanCapacityTest, ACapacityWhoseBufferSizeOverflowsThrowsLengthError) {
   }
 }
 
+// A value whose copy throws on demand (as an allocating copy does out of memory).
+struct Fragile {
+  static inline std::atomic<bool> fail{false};
+  explicit Fragile(int x) noexcept : v(x) {}
+  Fragile(const Fragile& o) : v(o.v) {
+    if (fail) throw std::runtime_error("copy failed");
+  }
+  Fragile(Fragile&& o) noexcept : v(o.v) {}
+  Fragile& operator=(const Fragile&) = default;
+  int v;
+};
+
+TEST_P(ChanTest, AThrowingCopyPropagatesFromTheSendAndLosesNothing) {
+  for (std::size_t cap : {0u, 2u}) {
+    SCOPED_TRACE("capacity " + std::to_string(cap));
+    auto ch = cogo::make_chan<Fragile>(cap);
+    // A receiver waits (the unbuffered case) or the buffer has room.
+    auto got = cogo::make_chan<int>(4);
+    sched().go([](Chan<Fragile> c, Chan<int> out) -> Task<> {
+      while (auto v = co_await c.recv()) (void)co_await out.send(v->v);
+      out.close();
+    }(ch, got));
+    if (cap == 0) {
+      ASSERT_TRUE(until_waiting(1, WaitReason::chan_receive));
+    }
+    const Fragile a(7);
+    Fragile::fail = true;
+    EXPECT_THROW((void)run(ch.send(a)), std::runtime_error);
+    EXPECT_THROW((void)ch.try_send(a), std::runtime_error);
+    EXPECT_THROW((void)run(cogo::select(ch.send(a), cogo::default_case)), std::runtime_error);
+    Fragile::fail = false;
+    // The channel is intact and usable: the next send is the first value delivered.
+    EXPECT_TRUE(run(ch.send(a)));
+    EXPECT_TRUE(run(ch.send(Fragile(8))));
+    ch.close();
+    EXPECT_EQ(run(got.recv()), 7);
+    EXPECT_EQ(run(got.recv()), 8);
+    EXPECT_FALSE(run(got.recv())) << "a failed copy must not deliver anything";
+  }
+}
+
 COGO_RUNTIME_TEST_SUITE(ChanTest);
 
 }  // namespace

@@ -20,8 +20,7 @@ namespace cogo::detail {
 
 // A party blocked on a channel (Go's sudog). Lives in the waiting frame.
 struct ChanWaiter : ListWaiter {
-  void* slot = nullptr;  // receive: std::optional<T>* to fill; send: the value to take
-  bool copy = false;     // send: copy from slot instead of moving
+  void* slot = nullptr;  // receive: std::optional<T>* to fill; send: the value to move
   bool ok = false;       // set by the counterpart: true once a value moved, false: closed
 };
 
@@ -115,21 +114,21 @@ class ChanState final : public ChanCore {
   // Send, under the lock: hand the value to a blocked receiver, or buffer it. `result`
   // is false on a closed channel (the value is left where it was). False if it would
   // block. `wake` gets a receiver to wake once unlocked.
-  bool try_send_locked(T* src, bool copy, bool& result, ChanWaiter*& wake) noexcept {
+  bool try_send_locked(T* src, bool& result, ChanWaiter*& wake) noexcept {
     if (closed_) {
       result = false;
       return true;
     }
     if (ChanWaiter* w = dequeue(recvq_)) {
       auto* dst = static_cast<std::optional<T>*>(w->slot);
-      emplace_into(*dst, src, copy);
+      dst->emplace(std::move(*src));
       w->ok = true;
       wake = w;
       result = true;
       return true;
     }
     if (count_ < cap_) {
-      construct(slot((head_ + count_) % cap_), src, copy);
+      ::new (static_cast<void*>(slot((head_ + count_) % cap_))) T(std::move(*src));
       ++count_;
       result = true;
       return true;
@@ -167,31 +166,11 @@ class ChanState final : public ChanCore {
   T* slot(std::size_t i) noexcept {
     return std::launder(reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(this) + kSlotsOffset) + i);
   }
-  // Builds a T at `dst` from the sender's value: a copy for an lvalue sent, else a move.
-  // Only copyable types can be sent as lvalues (Chan::send enforces it).
-  static void construct(T* dst, T* src, bool copy) noexcept {
-    if constexpr (std::is_copy_constructible_v<T>) {
-      if (copy) {
-        ::new (static_cast<void*>(dst)) T(*src);
-        return;
-      }
-    }
-    ::new (static_cast<void*>(dst)) T(std::move(*src));
-  }
-  static void emplace_into(std::optional<T>& out, T* src, bool copy) noexcept {
-    if constexpr (std::is_copy_constructible_v<T>) {
-      if (copy) {
-        out.emplace(*src);
-        return;
-      }
-    }
-    out.emplace(std::move(*src));
-  }
   static void take_into(ChanWaiter* w, std::optional<T>& out) noexcept {
-    emplace_into(out, static_cast<T*>(w->slot), w->copy);
+    out.emplace(std::move(*static_cast<T*>(w->slot)));
   }
   static void take_from(ChanWaiter* w, T* dst) noexcept {
-    construct(dst, static_cast<T*>(w->slot), w->copy);
+    ::new (static_cast<void*>(dst)) T(std::move(*static_cast<T*>(w->slot)));
     w->ok = true;
   }
 };
@@ -239,28 +218,33 @@ class RecvCase {
   ChanWaiter* wake_ = nullptr;
 };
 
-// ch.send(v) as a case. It refers to the caller's value and moves (or copies) it only if
-// the send happens: a send that fails leaves the value where it was.
-template <class T>
+// ch.send(v) as a case. An rvalue is referred to and moved only if the send happens, so
+// a send that fails leaves it where it was; an lvalue is copied when the case is made
+// (as Go evaluates a send's value on entering the statement), outside any lock, so a
+// copy that throws leaves the channel untouched and the exception goes to the caller.
+template <class T, bool Owned>
 class SendCase {
  public:
   using result_type = bool;
 
-  SendCase(ChanState<T>* ch, T* src, bool copy, source_location site) noexcept
-      : ch_(ch), src_(src), copy_(copy), site_(site) {}
-  SendCase(SendCase&& o) noexcept : ch_(o.ch_), src_(o.src_), copy_(o.copy_), site_(o.site_) {}
+  SendCase(ChanState<T>* ch, T* src, source_location site) noexcept
+    requires(!Owned)
+      : ch_(ch), value_(src), site_(site) {}
+  SendCase(ChanState<T>* ch, const T& v, source_location site)
+    requires Owned
+      : ch_(ch), value_(v), site_(site) {}
+  SendCase(SendCase&& o) noexcept : ch_(o.ch_), value_(std::move(o.value_)), site_(o.site_) {}
 
   Lock* lock() noexcept { return ch_ != nullptr ? &ch_->mu_ : nullptr; }
   bool poll(WaitState&, int) noexcept {
-    return ch_ != nullptr && ch_->try_send_locked(src_, copy_, result_, wake_);
+    return ch_ != nullptr && ch_->try_send_locked(src(), result_, wake_);
   }
   void enqueue(WaitState& ws, int index) noexcept {
     polled_ = false;
     if (ch_ == nullptr) return;
     waiter_.ws = &ws;
     waiter_.index = index;
-    waiter_.slot = src_;
-    waiter_.copy = copy_;
+    waiter_.slot = src();
     ch_->sendq_.push_back(&waiter_);
   }
   void dequeue() noexcept {
@@ -280,9 +264,16 @@ class SendCase {
   auto operator co_await() && noexcept;
 
  private:
+  T* src() noexcept {
+    if constexpr (Owned) {
+      return &value_;
+    } else {
+      return value_;
+    }
+  }
+
   ChanState<T>* ch_;
-  T* src_;
-  bool copy_;
+  std::conditional_t<Owned, T, T*> value_;  // the copy, or the caller's rvalue
   source_location site_;
   bool result_ = false;
   bool polled_ = true;
