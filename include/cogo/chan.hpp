@@ -10,7 +10,8 @@
 //                           std::move(v) is moved only when the send happens; an lvalue
 //                           is copied when ch.send(v) is called).
 //   co_await ch.recv()   -> the next value; empty once the channel is closed and drained.
-//   try_send / try_recv  -> the same without waiting.
+//   try_send / try_recv  -> the same without waiting; try_recv's result (an optional)
+//                           also tells "nothing yet" from "closed and drained".
 //   close()              -> false if already closed. Buffered values stay receivable.
 // `for v := range ch` is `while (auto v = co_await ch.recv())`. ch.send(v) and ch.recv()
 // are also select cases (select.hpp). From a thread, use cogo::sync_wait(ch.recv()).
@@ -30,6 +31,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -39,6 +41,30 @@
 #include "cogo/detail/select_core.hpp"
 
 namespace cogo {
+
+// What try_recv() found.
+enum class RecvStatus : std::uint8_t {
+  received,   // a value, which the result holds
+  not_ready,  // nothing yet: no value buffered and no sender waiting (a nil channel, always)
+  closed,     // closed and drained: no value will ever come
+};
+
+// try_recv()'s result: a std::optional<T> (so it reads and converts as one) that also
+// says why it is empty.
+template <class T>
+class TryRecvResult : public std::optional<T> {
+ public:
+  TryRecvResult() noexcept = default;
+  explicit TryRecvResult(std::optional<T>&& v, bool closed) noexcept
+      : std::optional<T>(std::move(v)),
+        status_(this->has_value() ? RecvStatus::received
+                                  : (closed ? RecvStatus::closed : RecvStatus::not_ready)) {}
+  RecvStatus status() const noexcept { return status_; }
+  bool closed() const noexcept { return status_ == RecvStatus::closed; }
+
+ private:
+  RecvStatus status_ = RecvStatus::not_ready;
+};
 
 template <class T>
 class Chan {
@@ -88,18 +114,20 @@ class Chan {
   }
   bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v)); }
 
-  // Receives without waiting: a value if one is ready. Empty if none is ready or the
-  // channel is closed and drained; closed() tells those apart once it is closed.
-  std::optional<T> try_recv() const noexcept {
+  // Receives without waiting: a value if one is ready, else empty, and status() says
+  // which of received, not_ready and closed (closed and drained) it is.
+  [[nodiscard]] TryRecvResult<T> try_recv() const noexcept {
     std::optional<T> out;
-    if (s_ == nullptr) return out;
+    if (s_ == nullptr) return TryRecvResult<T>();
     detail::ChanWaiter* wake = nullptr;
+    bool done;
     {
       detail::LockGuard g(s_->mu_);
-      s_->try_recv_locked(out, wake);
+      done = s_->try_recv_locked(out, wake);
     }
     if (wake != nullptr) wake->ws->wake();
-    return out;
+    const bool closed = done && !out.has_value();
+    return TryRecvResult<T>(std::move(out), closed);
   }
 
   // Closes the channel: blocked receivers get "closed", blocked senders false. Returns

@@ -46,7 +46,7 @@ TEST_P(ChanTest, BufferedValuesComeOutInOrder) {
   for (int i = 0; i < 8; ++i) EXPECT_TRUE(ch.try_send(i));
   EXPECT_FALSE(ch.try_send(8));  // full
   EXPECT_EQ(ch.size(), 8u);
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(ch.try_recv(), i);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(ch.try_recv().value_or(-1), i);
   EXPECT_FALSE(ch.try_recv());
 }
 
@@ -137,7 +137,7 @@ TEST_P(ChanTest, AnLvalueIsCopiedAndStaysValid) {
   std::string s = "kept";
   EXPECT_TRUE(run(ch.send(s)));
   EXPECT_EQ(s, "kept");
-  EXPECT_EQ(ch.try_recv(), "kept");
+  EXPECT_EQ(ch.try_recv().value_or(""), "kept");
 }
 
 // A value whose every construction checks that it lands on its 64-byte boundary.
@@ -222,6 +222,39 @@ TEST_P(ChanTest, AThrowingCopyPropagatesFromTheSendAndLosesNothing) {
     EXPECT_EQ(run(got.recv()), 8);
     EXPECT_FALSE(run(got.recv())) << "a failed copy must not deliver anything";
   }
+}
+
+TEST_P(ChanTest, TryRecvTellsNotReadyFromClosedAndDrained) {
+  for (std::size_t cap : {0u, 1u, 4u}) {
+    SCOPED_TRACE("capacity " + std::to_string(cap));
+    auto ch = cogo::make_chan<int>(cap);
+    auto r = ch.try_recv();
+    EXPECT_FALSE(r);
+    EXPECT_EQ(r.status(), cogo::RecvStatus::not_ready);
+    if (cap > 0) {
+      ASSERT_TRUE(ch.try_send(5));
+      r = ch.try_recv();
+      EXPECT_EQ(r.status(), cogo::RecvStatus::received);
+      EXPECT_EQ(r.value_or(-1), 5);
+      ASSERT_TRUE(ch.try_send(6));
+    }
+    ch.close();
+    if (cap > 0) {
+      r = ch.try_recv();
+      EXPECT_EQ(r.status(), cogo::RecvStatus::received) << "buffered values outlive close";
+      EXPECT_EQ(r.value_or(-1), 6);
+    }
+    r = ch.try_recv();
+    EXPECT_FALSE(r);
+    EXPECT_EQ(r.status(), cogo::RecvStatus::closed);
+  }
+  Chan<int> nil;
+  EXPECT_EQ(nil.try_recv().status(), cogo::RecvStatus::not_ready) << "nil is never ready";
+  // It is a std::optional, and converts to one.
+  auto ch = cogo::make_chan<int>(1);
+  ASSERT_TRUE(ch.try_send(9));
+  std::optional<int> plain = ch.try_recv();
+  EXPECT_EQ(plain, 9);
 }
 
 COGO_RUNTIME_TEST_SUITE(ChanTest);
