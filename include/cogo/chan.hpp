@@ -105,14 +105,15 @@ class Chan {
 
   // Sends without waiting: true if a receiver or the buffer took the value. False if it
   // would have to wait or the channel is closed; the value is then left as it was.
+  // Ignoring the result would hide a value that was never sent: it is [[nodiscard]].
   // An lvalue is copied first, outside the lock; a copy that throws propagates.
-  bool try_send(const T& v) const
+  [[nodiscard]] bool try_send(const T& v) const
     requires std::is_copy_constructible_v<T>
   {
     T copy(v);
     return try_send_ptr(std::addressof(copy));
   }
-  bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v)); }
+  [[nodiscard]] bool try_send(T&& v) const noexcept { return try_send_ptr(std::addressof(v)); }
 
   // Receives without waiting: a value if one is ready, else empty, and status() says
   // which of received, not_ready and closed (closed and drained) it is.
@@ -184,9 +185,19 @@ template <class T>
 auto RecvCase<T>::operator co_await() && noexcept {
   return SingleAwaiter<RecvCase<T>>(std::move(*this));
 }
+// co_await ch.send(v): a send whose result is ignored hides a value that was never
+// delivered, so the awaited result is [[nodiscard]] (clang honours that on await_resume;
+// g++ 12 does not). Write (void)co_await ch.send(v) where a closed channel is fine.
+template <class Case>
+class SendAwaiter : public SingleAwaiter<Case> {
+ public:
+  using SingleAwaiter<Case>::SingleAwaiter;
+  [[nodiscard]] bool await_resume() noexcept { return SingleAwaiter<Case>::await_resume(); }
+};
+
 template <class T, bool Owned>
 auto SendCase<T, Owned>::operator co_await() && noexcept {
-  return SingleAwaiter<SendCase<T, Owned>>(std::move(*this));
+  return SendAwaiter<SendCase<T, Owned>>(std::move(*this));
 }
 }  // namespace detail
 

@@ -52,8 +52,8 @@ TEST_P(ChanTest, BufferedValuesComeOutInOrder) {
 
 TEST_P(ChanTest, RecvDrainsTheBufferBeforeReportingClosed) {
   auto ch = cogo::make_chan<int>(3);
-  ch.try_send(1);
-  ch.try_send(2);
+  (void)ch.try_send(1);
+  (void)ch.try_send(2);
   EXPECT_TRUE(ch.close());
   EXPECT_FALSE(ch.close());  // Go panics; cogo says so
   EXPECT_TRUE(ch.closed());
@@ -77,7 +77,7 @@ TEST_P(ChanTest, CloseWakesBlockedSendersWithFalse) {
   auto results = cogo::make_chan<bool>(3);
   for (int i = 0; i < 3; ++i) {
     sched().go([](Chan<int> c, Chan<bool> out) -> Task<> {
-      co_await out.send(co_await c.send(1));
+      (void)co_await out.send(co_await c.send(1));
     }(ch, results));
   }
   ASSERT_TRUE(until_waiting(3, WaitReason::chan_send));
@@ -90,7 +90,7 @@ TEST_P(ChanTest, CloseWakesBlockedReceiversEmpty) {
   auto results = cogo::make_chan<bool>(3);
   for (int i = 0; i < 3; ++i) {
     sched().go([](Chan<int> c, Chan<bool> out) -> Task<> {
-      co_await out.send((co_await c.recv()).has_value());
+      (void)co_await out.send((co_await c.recv()).has_value());
     }(ch, results));
   }
   ASSERT_TRUE(until_waiting(3, WaitReason::chan_receive));
@@ -101,7 +101,7 @@ TEST_P(ChanTest, CloseWakesBlockedReceiversEmpty) {
 TEST_P(ChanTest, MoveOnlyValuesMove) {
   auto ch = cogo::make_chan<std::unique_ptr<std::string>>();
   sched().go([](Chan<std::unique_ptr<std::string>> c) -> Task<> {
-    co_await c.send(std::make_unique<std::string>("hello"));
+    (void)co_await c.send(std::make_unique<std::string>("hello"));
   }(ch));
   auto v = run(ch.recv());
   ASSERT_TRUE(v && *v);
