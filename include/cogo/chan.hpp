@@ -36,9 +36,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "cogo/detail/chan_cases.hpp"
 #include "cogo/detail/chan_state.hpp"
 #include "cogo/detail/config.hpp"
-#include "cogo/detail/select_core.hpp"
 
 namespace cogo {
 
@@ -120,25 +120,19 @@ class Chan {
   [[nodiscard]] TryRecvResult<T> try_recv() const noexcept {
     std::optional<T> out;
     if (s_ == nullptr) return TryRecvResult<T>();
-    detail::ChanWaiter* wake = nullptr;
-    bool done;
-    {
-      detail::LockGuard g(s_->mu_);
-      done = s_->try_recv_locked(out, wake);
-    }
-    if (wake != nullptr) wake->ws->wake();
-    const bool closed = done && !out.has_value();
+    const bool closed = s_->recv_now(out, true) && !out.has_value();
     return TryRecvResult<T>(std::move(out), closed);
   }
 
-  // Closes the channel: blocked receivers get "closed", blocked senders false. Returns
-  // false if it was closed already (Go panics) or is nil.
+  // Closes the channel: parked receivers get what is still buffered, then "closed";
+  // parked senders get false. Returns false if it was closed already (Go panics) or is
+  // nil.
   bool close() const noexcept {
     if (s_ == nullptr) return false;
     detail::List woken;
     bool closed;
     {
-      detail::LockGuard g(s_->mu_);
+      detail::LockGuard g(s_->lock());
       closed = s_->close_locked(woken);
     }
     detail::wake_all(woken);
@@ -159,16 +153,8 @@ class Chan {
   explicit Chan(detail::ChanState<T>* s) noexcept : s_(s) {}
 
   bool try_send_ptr(T* v) const noexcept {
-    if (s_ == nullptr) return false;
-    bool result = false;
-    bool done;
-    detail::ChanWaiter* wake = nullptr;
-    {
-      detail::LockGuard g(s_->mu_);
-      done = s_->try_send_locked(v, result, wake);
-    }
-    if (wake != nullptr) wake->ws->wake();
-    return done && result;
+    bool sent = false;
+    return s_ != nullptr && s_->send_now(v, sent, true) && sent;
   }
 
   detail::ChanState<T>* s_ = nullptr;
@@ -179,26 +165,5 @@ template <class T>
 Chan<T> make_chan(std::size_t capacity = 0) {
   return Chan<T>(detail::ChanState<T>::make(capacity));
 }
-
-namespace detail {
-template <class T>
-auto RecvCase<T>::operator co_await() && noexcept {
-  return SingleAwaiter<RecvCase<T>>(std::move(*this));
-}
-// co_await ch.send(v): a send whose result is ignored hides a value that was never
-// delivered, so the awaited result is [[nodiscard]] (clang honours that on await_resume;
-// g++ 12 does not). Write (void)co_await ch.send(v) where a closed channel is fine.
-template <class Case>
-class SendAwaiter : public SingleAwaiter<Case> {
- public:
-  using SingleAwaiter<Case>::SingleAwaiter;
-  [[nodiscard]] bool await_resume() noexcept { return SingleAwaiter<Case>::await_resume(); }
-};
-
-template <class T, bool Owned>
-auto SendCase<T, Owned>::operator co_await() && noexcept {
-  return SendAwaiter<SendCase<T, Owned>>(std::move(*this));
-}
-}  // namespace detail
 
 }  // namespace cogo

@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "cogo/detail/config.hpp"
+#include "cogo/detail/select_awaiter.hpp"
 #include "cogo/detail/select_core.hpp"
 
 namespace cogo {
