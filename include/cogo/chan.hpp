@@ -129,13 +129,13 @@ class Chan {
   // nil.
   bool close() const noexcept {
     if (s_ == nullptr) return false;
-    detail::List woken;
+    detail::Wakes woken;
     bool closed;
     {
       detail::LockGuard g(s_->lock());
       closed = s_->close_locked(woken);
     }
-    detail::wake_all(woken);
+    woken.wake_all();
     return closed;
   }
 

@@ -63,7 +63,7 @@ class RecvCase : public ChanCaseBase<T> {
   RecvCase(RecvCase&& o) noexcept : ChanCaseBase<T>(o.ch_, o.site_) {}
 
   bool try_fast() noexcept { return this->ch_ != nullptr && this->ch_->recv_now(result_, false); }
-  bool poll(WaitState&, int, List& woken) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
+  bool poll(WaitState&, int, Wakes& woken) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
     return this->ch_ != nullptr && this->ch_->recv_locked(result_, woken, true);
   }
   void enqueue(WaitState& ws, int index) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
@@ -99,7 +99,7 @@ class SendCase : public ChanCaseBase<T> {
   SendCase(SendCase&& o) noexcept : ChanCaseBase<T>(o.ch_, o.site_), value_(std::move(o.value_)) {}
 
   bool try_fast() noexcept { return this->ch_ != nullptr && this->ch_->send_now(src(), sent_, false); }
-  bool poll(WaitState&, int, List& woken) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
+  bool poll(WaitState&, int, Wakes& woken) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
     return this->ch_ != nullptr && this->ch_->send_locked(src(), sent_, woken, true);
   }
   void enqueue(WaitState& ws, int index) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {

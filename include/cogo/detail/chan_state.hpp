@@ -29,6 +29,7 @@
 #include "cogo/detail/lock.hpp"
 #include "cogo/detail/ref.hpp"
 #include "cogo/detail/runtime.hpp"
+#include "cogo/detail/select_core.hpp"
 #include "cogo/detail/wait_list.hpp"
 
 namespace cogo::detail {
@@ -128,15 +129,39 @@ class ChanState final : public Ring<T> {
   // Receive: true with a value or, empty, "closed and drained"; false if it must wait.
   // With `mark`, a false result leaves the head slot marked for a registration that
   // follows (enqueue) or is undone (leave_locked). Parties it frees go to `woken`.
-  bool recv_locked(std::optional<T>& out, List& woken, bool mark) noexcept COGO_REQUIRES(mu_) {
-    if (this->cap_ == 0) {
-      if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(sendq_)) {
-        out.emplace(std::move(*static_cast<T*>(w->slot)));
-        finish(w, true, woken);
-        return true;
-      }
-      return closed();
+  [[gnu::always_inline]] bool recv_locked(std::optional<T>& out, Wakes& woken, bool mark) noexcept
+      COGO_REQUIRES(mu_) {
+    if (this->cap_ != 0) return recv_ring_locked(out, woken, mark);
+    if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(sendq_)) {
+      out.emplace(std::move(*static_cast<T*>(w->slot)));
+      finish(w, true, woken);
+      note_waiting();
+      return true;
     }
+    return closed();
+  }
+
+  // Send: true if done (`sent` false: closed); false if it must wait. As recv_locked.
+  [[gnu::always_inline]] bool send_locked(T* src, bool& sent, Wakes& woken, bool mark) noexcept
+      COGO_REQUIRES(mu_) {
+    if (this->cap_ != 0) return send_ring_locked(src, sent, woken, mark);
+    if (closed()) {
+      sent = false;
+      return true;
+    }
+    if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(recvq_)) {
+      static_cast<std::optional<T>*>(w->slot)->emplace(std::move(*src));
+      finish(w, true, woken);
+      note_waiting();
+      sent = true;
+      return true;
+    }
+    return false;
+  }
+
+  // The ring's halves of recv_locked and send_locked, out of line.
+  [[gnu::noinline]] bool recv_ring_locked(std::optional<T>& out, Wakes& woken, bool mark) noexcept
+      COGO_REQUIRES(mu_) {
     for (;;) {
       std::uint64_t h = this->head_.load(std::memory_order_acquire);
       Slot& s = this->at(h);
@@ -169,21 +194,8 @@ class ChanState final : public Ring<T> {
     }
   }
 
-  // Send: true if done (`sent` false: closed); false if it must wait. As recv_locked.
-  bool send_locked(T* src, bool& sent, List& woken, bool mark) noexcept COGO_REQUIRES(mu_) {
-    if (this->cap_ == 0) {
-      if (closed()) {
-        sent = false;
-        return true;
-      }
-      if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(recvq_)) {
-        static_cast<std::optional<T>*>(w->slot)->emplace(std::move(*src));
-        finish(w, true, woken);
-        sent = true;
-        return true;
-      }
-      return false;
-    }
+  [[gnu::noinline]] bool send_ring_locked(T* src, bool& sent, Wakes& woken, bool mark) noexcept
+      COGO_REQUIRES(mu_) {
     for (;;) {
       std::uint64_t t = this->tail_.load(std::memory_order_acquire);
       if ((t & kClosed) != 0) {
@@ -241,7 +253,7 @@ class ChanState final : public Ring<T> {
 
   // Closes; every parked party goes to `woken` (senders with false; receivers with a
   // value still in the ring, else "closed"). False if it was closed already.
-  bool close_locked(List& woken) noexcept COGO_REQUIRES(mu_) {
+  bool close_locked(Wakes& woken) noexcept COGO_REQUIRES(mu_) {
     const std::uint64_t last = this->tail_.fetch_or(kClosed, std::memory_order_acq_rel);
     if ((last & kClosed) != 0) return false;
     while (ChanWaiter* w = dequeue_claimable<ChanWaiter>(sendq_)) finish(w, false, woken);
@@ -273,9 +285,9 @@ class ChanState final : public Ring<T> {
   ChanState(std::size_t cap, Slot* slots) noexcept : R(cap, slots) {}
   ~ChanState() = default;
 
-  static void finish(ChanWaiter* w, bool ok, List& woken) noexcept {
+  static void finish(ChanWaiter* w, bool ok, Wakes& woken) noexcept {
     w->ok = ok;
-    woken.push_back(w);
+    woken.push(w);
   }
   void note_waiting() noexcept COGO_REQUIRES(mu_) {
     if (this->cap_ == 0) {
@@ -287,37 +299,37 @@ class ChanState final : public Ring<T> {
   // The slow halves of recv_now and send_now, out of line so that the lock-free paths
   // stay small.
   [[gnu::noinline]] bool recv_with_lock(std::optional<T>& out) noexcept COGO_EXCLUDES(mu_) {
-    List woken;
+    Wakes woken;
     bool done;
     {
       LockGuard g(mu_);
       done = recv_locked(out, woken, false);
     }
-    wake_all(woken);
+    woken.wake_all();
     return done;
   }
   [[gnu::noinline]] bool send_with_lock(T* src, bool& sent) noexcept COGO_EXCLUDES(mu_) {
-    List woken;
+    Wakes woken;
     bool done;
     {
       LockGuard g(mu_);
       done = send_locked(src, sent, woken, false);
     }
-    wake_all(woken);
+    woken.wake_all();
     return done;
   }
 
   [[gnu::noinline]] void settle_unlocked() noexcept COGO_EXCLUDES(mu_) {
-    List woken;
+    Wakes woken;
     {
       LockGuard g(mu_);
       settle(woken);
     }
-    wake_all(woken);
+    woken.wake_all();
   }
 
   // Moves values between the ring and parked parties until neither side can move.
-  void settle(List& woken) noexcept COGO_REQUIRES(mu_) {
+  void settle(Wakes& woken) noexcept COGO_REQUIRES(mu_) {
     for (;;) {
       const bool gave = give_to_receiver(woken);
       const bool took = take_from_sender(woken);
@@ -327,7 +339,7 @@ class ChanState final : public Ring<T> {
 
   // The head slot, full and marked, to the first parked receiver that can be claimed; if
   // none can, the mark goes and the value is left to anyone. False if nothing moved.
-  bool give_to_receiver(List& woken) noexcept COGO_REQUIRES(mu_) {
+  bool give_to_receiver(Wakes& woken) noexcept COGO_REQUIRES(mu_) {
     const std::uint64_t h = this->head_.load(std::memory_order_acquire);
     Slot& s = this->at(h);
     const std::uint64_t st = s.stamp.load(std::memory_order_acquire);
@@ -357,7 +369,7 @@ class ChanState final : public Ring<T> {
 
   // The tail slot, free and marked, filled from the first parked sender that can be
   // claimed. False if nothing moved.
-  bool take_from_sender(List& woken) noexcept COGO_REQUIRES(mu_) {
+  bool take_from_sender(Wakes& woken) noexcept COGO_REQUIRES(mu_) {
     const std::uint64_t t = this->tail_.load(std::memory_order_acquire);
     if ((t & kClosed) != 0) return false;  // close answers parked senders
     Slot& s = this->at(t);

@@ -46,7 +46,7 @@ class SelectAwaiter {
       }
     }
     if constexpr (kDefault != kNoDefault) {
-      List woken;
+      Wakes woken;
       collect_locks();
       nlocked_ = lock_all(locks_);
       bool won = poll_all(woken);
@@ -58,7 +58,7 @@ class SelectAwaiter {
         winner_ = static_cast<int>(kDefault);
       }
       unlock_all(locks_, nlocked_);
-      wake_all(woken);
+      woken.wake_all();
       after_unlock_case(winner_);
       return true;
     }
@@ -70,13 +70,13 @@ class SelectAwaiter {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     WaitState& ws = ws_.get(false);
-    List woken;  // on this stack: the frame may be gone once unlocked
+    Wakes woken;  // on this stack: the frame may be gone once unlocked
     collect_locks();
     nlocked_ = lock_all(locks_);
     if (poll_all(woken)) {
       unpoll_losers();
       unlock_all(locks_, nlocked_);
-      wake_all(woken);
+      woken.wake_all();
       after_unlock_case(winner_);
       return false;
     }
@@ -91,7 +91,7 @@ class SelectAwaiter {
       visit(idx, [&](auto& c) { c.enqueue(ws, static_cast<int>(idx)); });
     }
     unlock_all(locks_, nlocked_);  // copies the locks first: the frame may go meanwhile
-    wake_all(woken);
+    woken.wake_all();
     if constexpr (kDeferred) {
       return ws.park();  // the last touch of the frame
     } else {
@@ -145,7 +145,7 @@ class SelectAwaiter {
   }
 
   // With every lock held: polls in order_; the first ready case is the winner.
-  bool poll_all(List& woken) noexcept {
+  bool poll_all(Wakes& woken) noexcept {
     WaitState& ws = ws_.get(false);
     for (std::size_t k = 0; k < N; ++k) {
       const auto idx = order_[k];

@@ -14,7 +14,7 @@
 // and optionally (channels have all three):
 //   bool try_fast() noexcept;              no lock held: complete now if that is cheap
 //                                          (no effect when it returns false)
-//   bool poll(WaitState&, int, List& woken) noexcept;  as poll, and counterparts it
+//   bool poll(WaitState&, int, Wakes& woken) noexcept;  as poll, and counterparts it
 //                                          claimed go to `woken`, woken after unlocking
 //   void unpoll() noexcept;                under the lock: undo what a poll that returned
 //                                          false left for the enqueue() that did not come
@@ -67,6 +67,32 @@ inline constexpr bool wakes_unlocked = requires { requires Case::kWakesUnlocked;
 // A fast per-thread generator for select's poll order.
 std::uint32_t select_random() noexcept;
 
+// The parties a completion claimed, to wake once every lock is released. A chain through
+// the waiters' own links (a claimed waiter is off every list), on the waker's stack.
+class Wakes {
+ public:
+  Wakes() noexcept = default;
+  Wakes(const Wakes&) = delete;
+  Wakes& operator=(const Wakes&) = delete;
+  ~Wakes() { wake_all(); }
+
+  void push(ListWaiter* w) noexcept {
+    w->next = head_;
+    head_ = w;
+  }
+  void wake_all() noexcept {
+    while (head_ != nullptr) {
+      ListWaiter* w = head_;
+      head_ = static_cast<ListWaiter*>(w->next);
+      w->next = nullptr;  // unlinked again; the waiter's frame may go once it is woken
+      w->ws->wake();
+    }
+  }
+
+ private:
+  ListWaiter* head_ = nullptr;
+};
+
 template <class C>
 concept HasTryFast = requires(C& c) {
   { c.try_fast() } -> std::same_as<bool>;
@@ -76,7 +102,7 @@ concept HasUnpoll = requires(C& c) { c.unpoll(); };
 
 // Polls `c` through whichever poll it has.
 template <class C>
-bool poll_case(C& c, WaitState& ws, int index, List& woken) noexcept {
+bool poll_case(C& c, WaitState& ws, int index, Wakes& woken) noexcept {
   if constexpr (requires { c.poll(ws, index, woken); }) {
     return c.poll(ws, index, woken);
   } else {
@@ -170,13 +196,13 @@ class SingleAwaiter {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     WaitState& ws = ws_.get(true);
-    List woken;  // on this stack: the frame may be gone once unlocked
+    Wakes woken;  // on this stack: the frame may be gone once unlocked
     Lock* l = case_.lock();
     if (l != nullptr) l->lock();
     if (poll_case(case_, ws, 0, woken)) {
       if (l != nullptr) l->unlock();
       case_.after_unlock();
-      wake_all(woken);
+      woken.wake_all();
       return false;
     }
     ws.begin(h);
@@ -186,12 +212,12 @@ class SingleAwaiter {
       ws.deferred_wake = true;
       case_.enqueue(ws, 0);
       if (l != nullptr) l->unlock();
-      wake_all(woken);
+      woken.wake_all();
       return ws.park();  // the last touch of the frame
     } else {
       case_.enqueue(ws, 0);
       if (l != nullptr) l->unlock();  // null: a nil channel or a never-done context
-      wake_all(woken);
+      woken.wake_all();
       return true;
     }
   }
