@@ -85,7 +85,8 @@ class ChanState final : public Ring<T> {
 
   // A receive that needs no waiting. True: done (out empty: closed and drained). False:
   // it would wait, or (with !try_locked) the lock holder's help is needed first.
-  [[gnu::always_inline]] bool recv_now(std::optional<T>& out, bool try_locked) noexcept COGO_EXCLUDES(mu_) {
+  [[gnu::always_inline]] bool recv_now(std::optional<T>& out, bool try_locked) noexcept
+      COGO_EXCLUDES(mu_) {
     if (COGO_LIKELY(this->cap_ != 0)) {
       const RingOp r = this->try_pop(out);
       if (COGO_LIKELY(r == RingOp::done || r == RingOp::closed)) return true;
@@ -94,14 +95,17 @@ class ChanState final : public Ring<T> {
         settle_unlocked();
         return true;
       }
-    } else if ((waiting_.load(std::memory_order_acquire) & kSenderParked) == 0 && !closed()) {
+      return recv_with_lock(out);
+    }
+    if ((waiting_.load(std::memory_order_acquire) & kSenderParked) == 0 && !closed()) {
       return false;  // no sender to meet
     }
     return recv_with_lock(out);
   }
 
   // A send that needs no waiting. True: done, with `sent` false if the channel is closed.
-  [[gnu::always_inline]] bool send_now(T* src, bool& sent, bool try_locked) noexcept COGO_EXCLUDES(mu_) {
+  [[gnu::always_inline]] bool send_now(T* src, bool& sent, bool try_locked) noexcept
+      COGO_EXCLUDES(mu_) {
     if (COGO_LIKELY(this->cap_ != 0)) {
       const RingOp r = this->try_push(src);
       if (COGO_LIKELY(r == RingOp::done)) {
@@ -118,8 +122,10 @@ class ChanState final : public Ring<T> {
         settle_unlocked();
         return true;
       }
-    } else if ((waiting_.load(std::memory_order_acquire) & kReceiverParked) == 0 && !closed()) {
-      return false;
+      return send_with_lock(src, sent);
+    }
+    if ((waiting_.load(std::memory_order_acquire) & kReceiverParked) == 0 && !closed()) {
+      return false;  // no receiver to meet
     }
     return send_with_lock(src, sent);
   }
@@ -135,7 +141,7 @@ class ChanState final : public Ring<T> {
     if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(sendq_)) {
       out.emplace(std::move(*static_cast<T*>(w->slot)));
       finish(w, true, woken);
-      note_waiting();
+      if (sendq_.empty()) clear_waiting(kSenderParked);
       return true;
     }
     return closed();
@@ -152,7 +158,7 @@ class ChanState final : public Ring<T> {
     if (ChanWaiter* w = dequeue_claimable<ChanWaiter>(recvq_)) {
       static_cast<std::optional<T>*>(w->slot)->emplace(std::move(*src));
       finish(w, true, woken);
-      note_waiting();
+      if (recvq_.empty()) clear_waiting(kReceiverParked);
       sent = true;
       return true;
     }
@@ -231,11 +237,11 @@ class ChanState final : public Ring<T> {
 
   void park_receiver(ChanWaiter* w) noexcept COGO_REQUIRES(mu_) {
     recvq_.push_back(w);
-    note_waiting();
+    set_waiting(kReceiverParked);
   }
   void park_sender(ChanWaiter* w) noexcept COGO_REQUIRES(mu_) {
     sendq_.push_back(w);
-    note_waiting();
+    set_waiting(kSenderParked);
   }
 
   // After a waiter left its list, or a poll that marked was not followed by parking:
@@ -288,6 +294,14 @@ class ChanState final : public Ring<T> {
   static void finish(ChanWaiter* w, bool ok, Wakes& woken) noexcept {
     w->ok = ok;
     woken.push(w);
+  }
+  // waiting_ changes only under the lock, so a load and a store do.
+  void set_waiting(std::uint32_t bit) noexcept COGO_REQUIRES(mu_) {
+    const std::uint32_t v = waiting_.load(std::memory_order_relaxed);
+    if (this->cap_ == 0 && (v & bit) == 0) waiting_.store(v | bit, std::memory_order_release);
+  }
+  void clear_waiting(std::uint32_t bit) noexcept COGO_REQUIRES(mu_) {
+    waiting_.store(waiting_.load(std::memory_order_relaxed) & ~bit, std::memory_order_release);
   }
   void note_waiting() noexcept COGO_REQUIRES(mu_) {
     if (this->cap_ == 0) {

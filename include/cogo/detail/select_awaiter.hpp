@@ -13,6 +13,18 @@
 
 namespace cogo::detail {
 
+// select_random(), minus the call: an xorshift32 per thread, seeded from it once.
+inline std::uint32_t select_shuffle_random() noexcept {
+  static constinit thread_local std::uint32_t state = 0;
+  std::uint32_t x = state;
+  if (COGO_UNLIKELY(x == 0)) x = select_random() | 1;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  state = x;
+  return x;
+}
+
 template <class... Cases>
 class SelectAwaiter {
  public:
@@ -110,7 +122,7 @@ class SelectAwaiter {
       unlock_all(locks_, nlocked_);
       settle_losers(std::make_index_sequence<N>());
     }
-    return make_result(std::make_index_sequence<N>());
+    return make_result<0>();
   }
 
  private:
@@ -118,7 +130,7 @@ class SelectAwaiter {
   void shuffle() noexcept {
     for (std::size_t i = 0; i < N; ++i) order_[i] = static_cast<std::uint8_t>(i);
     for (std::size_t i = N; i > 1; --i) {
-      const auto j = static_cast<std::size_t>((std::uint64_t{select_random()} * i) >> 32);
+      const auto j = static_cast<std::size_t>((std::uint64_t{select_shuffle_random()} * i) >> 32);
       std::swap(order_[i - 1], order_[j]);
     }
   }
@@ -202,13 +214,13 @@ class SelectAwaiter {
     ((idx == I ? f(std::get<I>(cases_)) : void()), ...);
   }
 
-  template <std::size_t... I>
-  result_type make_result(std::index_sequence<I...>) noexcept {
-    result_type r;
-    ((static_cast<int>(I) == winner_ ? (void)r.template emplace<I>(std::get<I>(cases_).result())
-                                     : void()),
-     ...);
-    return r;
+  // The winner's result, built in place.
+  template <std::size_t I>
+  result_type make_result() noexcept {
+    if constexpr (I + 1 < N) {
+      if (static_cast<int>(I) != winner_) return make_result<I + 1>();
+    }
+    return result_type(std::in_place_index<I>, std::get<I>(cases_).result());
   }
 
   std::tuple<Cases...> cases_;
