@@ -12,18 +12,30 @@
 //   co_await ch.recv()   -> the next value; empty once the channel is closed and drained.
 //   try_send / try_recv  -> the same without waiting; try_recv's result (an optional)
 //                           also tells "nothing yet" from "closed and drained".
-//   close()              -> false if already closed. Buffered values stay receivable.
+//   close()              -> false if already closed. Buffered values stay receivable;
+//                           parked receivers get them first, then "closed".
+// Values from one sender arrive in the order sent; parked receivers (and senders) are
+// served in the order they parked. The result of try_send and of co_await ch.send(v) is
+// [[nodiscard]]: write (void) where a closed channel does not matter.
 // `for v := range ch` is `while (auto v = co_await ch.recv())`. ch.send(v) and ch.recv()
 // are also select cases (select.hpp). From a thread, use cogo::sync_wait(ch.recv()).
 //
 // Thread safety: every member is safe from any thread and any task at once.
 // Cancellation: not cancellation-aware; select on ctx.done() to give up.
-// Memory ordering: a send happens-before the receive that takes its value.
+// Memory ordering: a send happens-before the receive that takes its value; close()
+//   happens-before a receive that reports "closed".
 // Lifetime: a handle shares the channel; the last handle frees it (and any buffered
 //   values). A handle must outlive the operations started through it.
-// Complexity: O(1) per operation; select is O(cases).
-// Requires: T's move constructor does not throw (values move under the channel's lock).
-//   send(const T&) and try_send(const T&) copy the value first, outside the lock: a copy
+// Complexity: O(1) per operation; select is O(cases). A buffered channel's send and
+//   receive that need not wait are lock-free: one compare-exchange on a position and one
+//   fetch_add on the slot (detail/chan_ring.hpp); they lock only to hand a value to or
+//   from a parked party. An unbuffered channel is a rendezvous under a lock.
+// Memory: make_chan<T>(n) allocates the buffer whole, up front, as Go does: n slots of
+//   an 8-byte stamp and a T, padded to alignof(T). A capacity over 2^40, or one whose
+//   buffer size overflows, throws std::length_error naming it; one that cannot be
+//   allocated throws std::bad_alloc.
+// Requires: T's move constructor does not throw (values move inside the protocol).
+//   send(const T&) and try_send(const T&) copy the value first, outside any lock: a copy
 //   that throws propagates from the call and leaves the channel as it was.
 // Example:
 //   auto ch = cogo::make_chan<int>(16);

@@ -171,7 +171,7 @@ TEST(ChanAlignmentTest, OverAlignedValuesAreStoredAligned) {
 
 TEST(ChanCapacityTest, ACapacityWhoseBufferSizeOverflowsThrowsLengthError) {
   // 4 * (2^62 + 1) wraps to 4 in 64 bits: the buffer must not be sized from that.
-  for (std::size_t cap : {(std::size_t{1} << 62) + 1, SIZE_MAX / 2, SIZE_MAX}) {
+  for (std::size_t cap : {(std::size_t{1} << 62) + 1, SIZE_MAX / 2, SIZE_MAX, (std::size_t{1} << 40) + 1}) {
     try {
       auto ch = cogo::make_chan<int>(cap);
       ADD_FAILURE() << "make_chan<int>(" << cap << ") returned a channel of capacity "
