@@ -184,7 +184,8 @@ class Ring {
   Ring(std::size_t cap, Slot* slots) noexcept
       : cap_(cap), lap_(lap_for(cap)), mask_(lap_ - 1), last_(cap - 1), slots_(slots) {
     for (std::size_t i = 0; i < cap; ++i) {
-      ::new (static_cast<void*>(&slots_[i].stamp)) std::atomic<std::uint64_t>(i);
+      ::new (static_cast<void*>(slots_ + i)) Slot;
+      slots_[i].stamp.store(i, std::memory_order_relaxed);  // FREE for lap 0
     }
   }
   ~Ring() {

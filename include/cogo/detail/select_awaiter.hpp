@@ -138,7 +138,7 @@ class SelectAwaiter {
   // One case alone: try_fast(), or its own lock around poll().
   bool quick_case(std::size_t idx) noexcept {
     bool ready = false;
-    visit(idx, [&](auto& c) {
+    visit(idx, [&](auto& c) COGO_NO_THREAD_SAFETY_ANALYSIS {
       using C = std::decay_t<decltype(c)>;
       if constexpr (std::is_same_v<C, DefaultCase>) {
         ready = false;

@@ -114,7 +114,7 @@ bool poll_case(C& c, WaitState& ws, int index, Wakes& woken) noexcept {
 // distinct locks were taken (they are left sorted at the front). An insertion sort: a
 // select has a handful of cases.
 template <std::size_t N>
-std::size_t lock_all(std::array<Lock*, N>& locks) noexcept {
+std::size_t lock_all(std::array<Lock*, N>& locks) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
   const auto key = [](Lock* l) { return reinterpret_cast<std::uintptr_t>(l); };
   for (std::size_t i = 1; i < N; ++i) {
     Lock* x = locks[i];
@@ -131,7 +131,7 @@ std::size_t lock_all(std::array<Lock*, N>& locks) noexcept {
 }
 
 template <std::size_t N>
-void unlock_all(const std::array<Lock*, N>& locks, std::size_t k) noexcept {
+void unlock_all(const std::array<Lock*, N>& locks, std::size_t k) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
   // A copy: once the first lock is released the select may be woken, resumed elsewhere
   // and its frame (which holds `locks`) freed.
   std::array<Lock*, N> copy = locks;
@@ -176,8 +176,9 @@ class SingleAwaiter {
   SingleAwaiter& operator=(const SingleAwaiter&) = delete;
 
   // Tries the case at once and holds no lock afterwards: an adaptor may call
-  // await_ready() alone, or twice, or drop the awaiter after it.
-  bool await_ready() noexcept {
+  // await_ready() alone, or twice, or drop the awaiter after it. (The lock may be null,
+  // which the thread-safety analysis cannot follow.)
+  bool await_ready() noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
     if constexpr (HasTryFast<Case>) {
       return case_.try_fast();
     } else {
@@ -194,7 +195,7 @@ class SingleAwaiter {
   // Polls again under the lock (the case may have become ready since await_ready), then
   // registers and releases the lock, or resumes at once.
   template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+  bool await_suspend(std::coroutine_handle<P> h) noexcept COGO_NO_THREAD_SAFETY_ANALYSIS {
     WaitState& ws = ws_.get(true);
     Wakes woken;  // on this stack: the frame may be gone once unlocked
     Lock* l = case_.lock();
