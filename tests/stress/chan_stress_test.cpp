@@ -79,7 +79,7 @@ void expect_balanced(const Sent& sent, const Ledger& ledger) {
 
 // Tasks and plain threads, four of each side, through small buffers and none.
 TEST_P(ChanStress, EveryValueArrivesExactlyOnceInEachSendersOrder) {
-  const int per = cogo::test::scaled(20000);
+  const int per = cogo::test::scaled(40000);
   for (std::size_t cap : {0u, 1u, 2u, 16u}) {
     SCOPED_TRACE("capacity " + std::to_string(cap));
     auto ch = cogo::make_chan<std::int64_t>(cap);
@@ -119,7 +119,7 @@ TEST_P(ChanStress, EveryValueArrivesExactlyOnceInEachSendersOrder) {
 
 // Close lands in the middle: senders stop at false, receivers drain what was sent.
 TEST_P(ChanStress, CloseRacingSendAndReceiveLosesNothing) {
-  const int rounds = cogo::test::scaled(200);
+  const int rounds = cogo::test::scaled(400);
   for (int r = 0; r < rounds; ++r) {
     const std::size_t cap = static_cast<std::size_t>(r % 4);  // 0..3
     auto ch = cogo::make_chan<std::int64_t>(cap);
@@ -150,7 +150,7 @@ TEST_P(ChanStress, CloseRacingSendAndReceiveLosesNothing) {
 // a context that is cancelled under them; plain receivers and non-blocking selects take
 // part too. Nothing is lost or taken twice.
 TEST_P(ChanStress, SelectRacingSelectOnTheSameChannels) {
-  const int per = cogo::test::scaled(5000);
+  const int per = cogo::test::scaled(10000);
   for (std::size_t cap : {0u, 1u, 8u}) {
     SCOPED_TRACE("capacity " + std::to_string(cap));
     auto a = cogo::make_chan<std::int64_t>(cap);
