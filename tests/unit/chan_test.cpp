@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cogo/select.hpp"
@@ -255,6 +256,55 @@ TEST_P(ChanTest, TryRecvTellsNotReadyFromClosedAndDrained) {
   ASSERT_TRUE(ch.try_send(9));
   std::optional<int> plain = ch.try_recv();
   EXPECT_EQ(plain, 9);
+}
+
+TEST_P(ChanTest, SizeCountsAcrossLapsOfTheBuffer) {
+  for (std::size_t cap : {1u, 3u, 4u}) {
+    auto ch = cogo::make_chan<int>(cap);
+    int next_in = 0, next_out = 0;
+    for (int round = 0; round < 20; ++round) {
+      const std::size_t fill = static_cast<std::size_t>(round) % (cap + 1);
+      for (std::size_t i = 0; i < fill; ++i) ASSERT_TRUE(ch.try_send(next_in++));
+      EXPECT_EQ(ch.size(), fill);
+      for (std::size_t i = 0; i < fill; ++i) ASSERT_EQ(ch.try_recv().value_or(-1), next_out++);
+      EXPECT_EQ(ch.size(), 0u);
+    }
+  }
+}
+
+// Receivers parked on an empty buffer get the values in the order they parked, and
+// senders parked on a full one deliver in the order they parked (Go's queues are FIFO).
+TEST_P(ChanTest, ParkedPartiesAreServedInTheOrderTheyParked) {
+  for (std::size_t cap : {1u, 2u}) {
+    SCOPED_TRACE("capacity " + std::to_string(cap));
+    auto ch = cogo::make_chan<int>(cap);
+    auto got = cogo::make_chan<std::pair<int, int>>(8);
+    for (int r = 0; r < 3; ++r) {
+      sched().go([](Chan<int> c, Chan<std::pair<int, int>> out, int id) -> Task<> {
+        auto v = co_await c.recv();
+        (void)co_await out.send({id, v.value_or(-1)});
+      }(ch, got, r));
+      ASSERT_TRUE(until_waiting(static_cast<std::size_t>(r) + 1, WaitReason::chan_receive));
+    }
+    for (int v = 0; v < 3; ++v) EXPECT_TRUE(run(ch.send(v)));
+    std::vector<int> value_of(3, -2);
+    for (int i = 0; i < 3; ++i) {
+      auto p = run(got.recv());
+      ASSERT_TRUE(p);
+      value_of[static_cast<std::size_t>(p->first)] = p->second;
+    }
+    EXPECT_EQ(value_of, (std::vector<int>{0, 1, 2}));
+
+    // Full buffer, three senders parked in turn.
+    for (std::size_t i = 0; i < cap; ++i) ASSERT_TRUE(ch.try_send(100));
+    for (int s = 0; s < 3; ++s) {
+      sched().go([](Chan<int> c, int v) -> Task<> { (void)co_await c.send(v); }(ch, s));
+      ASSERT_TRUE(until_waiting(static_cast<std::size_t>(s) + 1, WaitReason::chan_send));
+    }
+    for (std::size_t i = 0; i < cap; ++i) EXPECT_EQ(run(ch.recv()), 100);
+    for (int s = 0; s < 3; ++s) EXPECT_EQ(run(ch.recv()), s);
+    ASSERT_TRUE(cogo::test::eventually([&] { return waiting() == 0; }));
+  }
 }
 
 COGO_RUNTIME_TEST_SUITE(ChanTest);

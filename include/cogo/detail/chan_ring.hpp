@@ -202,7 +202,7 @@ class Ring {
     return lap;
   }
   std::uint64_t index_count(std::uint64_t p) const noexcept {
-    return (p / lap_) * cap_ + (p & (lap_ - 1));  // lap_ is a power of two: a shift
+    return (p >> __builtin_ctzll(lap_)) * cap_ + (p & mask_);  // laps * cap + index
   }
 
   const std::size_t cap_;
