@@ -38,7 +38,7 @@ double run_ns(cogo::Task<> task) {
 // ---------------------------------------------------------------- chan_pingpong
 
 cogo::Task<> echo(cogo::Chan<int> in, cogo::Chan<int> out) {
-  while (auto v = co_await in.recv()) co_await out.send(*v);
+  while (auto v = co_await in.recv()) (void)co_await out.send(*v);
   out.close();
 }
 
@@ -47,7 +47,7 @@ cogo::Task<> pingpong(int n) {
   auto c = cogo::make_chan<int>(0);
   cogo::go(echo(a, c));
   for (int i = 0; i < n; ++i) {
-    co_await a.send(i);
+    (void)co_await a.send(i);
     co_await c.recv();
   }
   a.close();
@@ -72,7 +72,7 @@ cogo::Task<> drain(cogo::Chan<int> ch, cogo::WaitGroup& wg) {
 }
 
 cogo::Task<> produce(cogo::Chan<int> ch, int n, cogo::WaitGroup& wg) {
-  for (int i = 0; i < n; ++i) co_await ch.send(i);
+  for (int i = 0; i < n; ++i) (void)co_await ch.send(i);
   wg.done();
 }
 
@@ -81,7 +81,7 @@ cogo::Task<> spsc(int n) {
   cogo::WaitGroup done;
   done.add(1);
   cogo::go(drain(ch, done));
-  for (int i = 0; i < n; ++i) co_await ch.send(i);
+  for (int i = 0; i < n; ++i) (void)co_await ch.send(i);
   ch.close();
   co_await done.wait();
 }
@@ -121,7 +121,7 @@ cogo::Task<> select_loop(int n, long& sum) {
   auto x = cogo::make_chan<int>(1);
   auto y = cogo::make_chan<int>(1);
   for (int i = 0; i < n; ++i) {
-    co_await y.send(i);
+    (void)co_await y.send(i);
     auto r = co_await cogo::select(x.recv(), y.recv());
     const auto& v = r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
     sum += *v;
@@ -146,7 +146,7 @@ cogo::Task<> after_loop(int n, std::int64_t& held, double& ns) {
   const std::int64_t before = cogo::bench::heap_in_use();
   const auto t0 = Clock::now();
   for (int i = 0; i < n; ++i) {
-    co_await ready.send(i);
+    (void)co_await ready.send(i);
     co_await cogo::select(cogo::after(5s), ready.recv());
   }
   ns = ns_since(t0) / n;

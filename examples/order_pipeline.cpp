@@ -22,7 +22,7 @@ constexpr int kReportEvery = 250'000;
 
 // Charges each order it is sent and replies with the order's amount in cents.
 cogo::Task<> payment_backend(cogo::Chan<int> requests, cogo::Chan<int> results) {
-  while (auto order = co_await requests.recv()) co_await results.send(*order % 1000 + 1);
+  while (auto order = co_await requests.recv()) (void)co_await results.send(*order % 1000 + 1);
   results.close();
 }
 
@@ -37,7 +37,7 @@ cogo::Task<long> with_after(cogo::Chan<int> requests, cogo::Chan<int> results) {
   long cents = 0;
   int timeouts = 0;
   for (int i = 1; i <= kOrders; ++i) {
-    co_await requests.send(i);
+    (void)co_await requests.send(i);
     auto r = co_await cogo::select(results.recv(), cogo::after(5s));
     if (r.index() == 0) {
       cents += *std::get<0>(r);
@@ -56,7 +56,7 @@ cogo::Task<long> with_context(cogo::Chan<int> requests, cogo::Chan<int> results)
   for (int i = 1; i <= kOrders; ++i) {
     {
       auto [ctx, cancel] = cogo::with_timeout(cogo::background(), 5s);
-      co_await requests.send(i);
+      (void)co_await requests.send(i);
       auto r = co_await cogo::select(results.recv(), ctx.done());
       if (r.index() == 0) {
         cents += *std::get<0>(r);

@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 cogo::Task<bool> filter_one(cogo::Chan<int>& in, cogo::Chan<int>& out) {
   auto item = co_await in.recv();  // the workers stick here: `in` is never closed
   if (!item) co_return false;
-  if (*item % 2 == 0) co_await out.send(*item);
+  if (*item % 2 == 0) (void)co_await out.send(*item);
   co_return true;
 }
 

@@ -17,7 +17,12 @@
 // forever (Go's select{}).
 //
 // Thread safety: a select involves only its own frame and its cases' objects.
-// Complexity: O(cases) locks and polls; no allocation.
+// Complexity: O(cases); no allocation. A select tries each case alone first, in its
+//   random order, and when one completes it has locked nothing but what that case needs
+//   (a buffered channel's ready case takes no lock at all) and built no wait state. Only
+//   a select that must wait, or must decide on its default case, locks every case's lock
+//   (sorted by address), polls again and registers. The default case is chosen only if,
+//   at one moment under those locks, no case could proceed (detail/select_core.hpp).
 // Example:
 //   auto r = co_await cogo::select(jobs.recv(), ctx.done(), cogo::after(5s));
 //   switch (r.index()) {
@@ -31,6 +36,7 @@
 #include <utility>
 
 #include "cogo/detail/config.hpp"
+#include "cogo/detail/select_awaiter.hpp"
 #include "cogo/detail/select_core.hpp"
 
 namespace cogo {

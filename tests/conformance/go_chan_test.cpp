@@ -27,12 +27,12 @@ Task<> recv_then_set(Chan<int> c, std::atomic<bool>& flag) {
 }
 
 Task<> send_then_set(Chan<int> c, std::atomic<bool>& flag) {
-  co_await c.send(0);
+  (void)co_await c.send(0);
   flag = true;
 }
 
 Task<> send_range(Chan<int> c, int n) {
-  for (int i = 0; i < n; ++i) co_await c.send(i);
+  for (int i = 0; i < n; ++i) (void)co_await c.send(i);
 }
 
 Task<> recv_count(Chan<int> c, int n, Chan<std::map<int, int>> done) {
@@ -41,7 +41,7 @@ Task<> recv_count(Chan<int> c, int n, Chan<std::map<int, int>> done) {
     auto v = co_await c.recv();
     if (v) ++got[*v];
   }
-  co_await done.send(std::move(got));
+  (void)co_await done.send(std::move(got));
 }
 
 TEST_P(GoChan, TestChan) {
@@ -76,7 +76,7 @@ TEST_P(GoChan, TestChan) {
     {
       // A closed channel yields its buffer in order, then "closed".
       auto c = cogo::make_chan<int>(static_cast<std::size_t>(cap));
-      for (int i = 0; i < cap; ++i) c.try_send(i);
+      for (int i = 0; i < cap; ++i) (void)c.try_send(i);
       c.close();
       for (int i = 0; i < cap; ++i) EXPECT_EQ(run(c.recv()), i);
       EXPECT_FALSE(run(c.recv()));
@@ -88,7 +88,7 @@ TEST_P(GoChan, TestChan) {
       auto done = cogo::make_chan<bool>();
       sched().go([](Chan<int> ch, Chan<bool> d) -> Task<> {
         auto v = co_await ch.recv();
-        co_await d.send(!v.has_value());
+        (void)co_await d.send(!v.has_value());
       }(c, done));
       ASSERT_TRUE(until_waiting(1, WaitReason::chan_receive));
       c.close();
@@ -118,7 +118,7 @@ TEST_P(GoChan, TestChan) {
       auto c = cogo::make_chan<int>(static_cast<std::size_t>(cap));
       EXPECT_EQ(c.size(), 0u);
       EXPECT_EQ(c.capacity(), static_cast<std::size_t>(cap));
-      for (int i = 0; i < cap; ++i) c.try_send(i);
+      for (int i = 0; i < cap; ++i) (void)c.try_send(i);
       EXPECT_EQ(c.size(), static_cast<std::size_t>(cap));
     }
   }
@@ -133,9 +133,9 @@ TEST_P(GoChan, TestNonblockRecvRace) {
   const int n = cogo::test::scaled(2000);
   for (int i = 0; i < n; ++i) {
     auto c = cogo::make_chan<int>(1);
-    c.try_send(1);
+    (void)c.try_send(1);
     auto ready = cogo::make_chan<bool>(1);
-    sched().go([](Chan<int> ch, Chan<bool> r) -> Task<> { co_await r.send(co_await nonblocking_recv(ch)); }(c, ready));
+    sched().go([](Chan<int> ch, Chan<bool> r) -> Task<> { (void)co_await r.send(co_await nonblocking_recv(ch)); }(c, ready));
     c.close();
     (void)run(c.recv());
     ASSERT_EQ(run(ready.recv()), true) << "chan is not ready";
@@ -149,12 +149,12 @@ TEST_P(GoChan, TestNonblockSelectRace) {
   auto done = cogo::make_chan<bool>(1);
   for (int i = 0; i < n; ++i) {
     auto c1 = cogo::make_chan<int>(1), c2 = cogo::make_chan<int>(1);
-    c1.try_send(1);
+    (void)c1.try_send(1);
     sched().go([](Chan<int> a, Chan<int> b, Chan<bool> d) -> Task<> {
       auto r = co_await cogo::select(a.recv(), b.recv(), cogo::default_case);
-      co_await d.send(r.index() != 2);
+      (void)co_await d.send(r.index() != 2);
     }(c1, c2, done));
-    c2.try_send(1);
+    (void)c2.try_send(1);
     (void)c1.try_recv();
     ASSERT_EQ(run(done.recv()), true) << "no chan is ready";
   }
@@ -165,10 +165,10 @@ TEST_P(GoChan, TestNonblockSelectRace2) {
   auto done = cogo::make_chan<bool>(1);
   for (int i = 0; i < n; ++i) {
     auto c1 = cogo::make_chan<int>(1), c2 = cogo::make_chan<int>();
-    c1.try_send(1);
+    (void)c1.try_send(1);
     sched().go([](Chan<int> a, Chan<int> b, Chan<bool> d) -> Task<> {
       auto r = co_await cogo::select(a.recv(), b.recv(), cogo::default_case);
-      co_await d.send(r.index() != 2);
+      (void)co_await d.send(r.index() != 2);
     }(c1, c2, done));
     c2.close();
     (void)c1.try_recv();
@@ -206,7 +206,7 @@ TEST_P(GoChan, TestSelfSelect) {
 }
 
 Task<> send_n(Chan<int> c, int n, cogo::WaitGroup& wg) {
-  for (int i = 0; i < n; ++i) co_await c.send(0);
+  for (int i = 0; i < n; ++i) (void)co_await c.send(0);
   wg.done();
 }
 
@@ -265,8 +265,8 @@ TEST_P(GoChan, TestSelectFairness) {
   constexpr int kTrials = 10000;
   auto c1 = cogo::make_chan<unsigned char>(kTrials + 1), c2 = cogo::make_chan<unsigned char>(kTrials + 1);
   for (int i = 0; i < kTrials + 1; ++i) {
-    c1.try_send(1);
-    c2.try_send(2);
+    (void)c1.try_send(1);
+    (void)c2.try_send(2);
   }
   auto c3 = cogo::make_chan<unsigned char>(), c4 = cogo::make_chan<unsigned char>();
   auto out = cogo::make_chan<unsigned char>(), done = cogo::make_chan<unsigned char>();
@@ -300,7 +300,7 @@ TEST_P(GoChan, TestPseudoRandomSend) {
         co_await cogo::yield();
         l.push_back(*co_await ch.recv());
       }
-      co_await out.send(std::move(l));
+      (void)co_await out.send(std::move(l));
     }(c, collected, n));
     run([](Chan<int> ch, int count) -> Task<> {
       for (int i = 0; i < count; ++i) (void)co_await cogo::select(ch.send(1), ch.send(0));
@@ -321,7 +321,7 @@ Task<> multi_worker(Chan<int> q, Chan<int> r, int w, cogo::WaitGroup& wg) {
   static constexpr int pn[] = {2, 3, 7, 11, 13, 17, 19, 23, 27, 31};
   while (auto v = co_await q.recv()) {
     if (pn[w % 10] == *v) co_await cogo::yield();  // mess with the fifo-ish order
-    co_await r.send(*v);
+    (void)co_await r.send(*v);
   }
   wg.done();
 }
@@ -331,7 +331,7 @@ Task<> multi_feeder(Chan<int> q, Chan<int> r, int niter, long& expect, cogo::Wai
   for (int i = 0; i < niter; ++i) {
     const int v = pn[i % 10];
     expect += v;
-    co_await q.send(v);
+    (void)co_await q.send(v);
   }
   q.close();
   co_await wg.wait();
@@ -368,7 +368,7 @@ TEST_P(GoChan, TestSelectDuplicateChannel) {
   auto c = cogo::make_chan<int>(), d = cogo::make_chan<int>(), e = cogo::make_chan<int>();
   sched().go([](Chan<int> cc, Chan<int> dd, Chan<int> ee) -> Task<> {
     (void)co_await cogo::select(cc.recv(), cc.recv(), dd.recv());
-    co_await ee.send(9);
+    (void)co_await ee.send(9);
   }(c, d, e));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   sched().go([](Chan<int> cc) -> Task<> { (void)co_await cc.recv(); }(c));

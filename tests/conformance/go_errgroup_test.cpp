@@ -74,7 +74,7 @@ Task<bool> try_go_scenario(cogo::Scheduler& sched) {
   const int n = 42;
   g.set_limit(42);
   auto ch = cogo::make_chan<int>();
-  auto fn = [ch]() -> Task<> { co_await ch.send(0); };
+  auto fn = [ch]() -> Task<> { (void)co_await ch.send(0); };
   for (int i = 0; i < n; ++i) {
     if (!g.try_go(fn)) co_return false;  // TryGo should succeed
   }

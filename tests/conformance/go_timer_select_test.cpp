@@ -67,7 +67,7 @@ class GoTimerGC : public cogo::test::RuntimeTest {};
 Task<> answer(Chan<int> ping, Chan<int> pong, int n) {
   for (int i = 0; i < n; ++i) {
     auto v = co_await ping.recv();
-    co_await pong.send(*v);
+    (void)co_await pong.send(*v);
   }
 }
 
@@ -75,7 +75,7 @@ Task<> answer(Chan<int> ping, Chan<int> pong, int n) {
 Task<int> ask(Chan<int> ping, Chan<int> pong, int n) {
   int won = 0;
   for (int i = 0; i < n; ++i) {
-    co_await ping.send(i);
+    (void)co_await ping.send(i);
     auto r = co_await cogo::select(cogo::after(1h), pong.recv());
     if (r.index() == 1) ++won;
   }

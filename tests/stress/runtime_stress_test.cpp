@@ -86,7 +86,7 @@ Task<> select_consumer(std::array<Chan<int>, 3> in, cogo::Context ctx, Chan<int>
     std::visit([&](auto& x) {
       if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::optional<int>>) v = x;
     }, r);
-    if (v) co_await out.send(*v);
+    if (v) (void)co_await out.send(*v);
   }
 }
 
@@ -135,7 +135,7 @@ TEST_P(RuntimeStress, ManyPingPongPairsNeverLoseAWakeup) {
     wg.add(1);
     sched().go([](Chan<int> to, Chan<int> from, int n, std::atomic<int>& bad, cogo::WaitGroup& w) -> Task<> {
       for (int k = 0; k < n; ++k) {
-        co_await to.send(k);
+        (void)co_await to.send(k);
         auto v = co_await from.recv();
         if (!v || *v != k + 1) bad.fetch_add(1);
       }
@@ -249,7 +249,7 @@ std::int64_t heap_in_use() {
 
 Task<> after_in_loop(Chan<int> ready, int n) {
   for (int i = 0; i < n; ++i) {
-    ready.try_send(i);
+    (void)ready.try_send(i);
     auto r = co_await cogo::select(ready.recv(), cogo::after(5s));
     if (r.index() != 0) throw std::logic_error("the timeout won against a ready channel");
   }
@@ -271,7 +271,7 @@ TEST_P(RuntimeStress, TimeAfterInALoopLeavesNoTimerAndNoMemory) {
 
 Task<> late_sender(Chan<int> ch) {
   co_await cogo::yield();
-  co_await ch.send(1);
+  (void)co_await ch.send(1);
 }
 
 Task<> armed_after_in_loop(cogo::Scheduler& sched, Chan<int> ch, int n) {

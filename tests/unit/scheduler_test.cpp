@@ -77,7 +77,7 @@ Task<> destroy(cogo::Scheduler* s) {
 TEST_P(SchedulerTest, CurrentIsTheWorkersScheduler) { EXPECT_EQ(run(current_scheduler()), &sched()); }
 
 Task<> pong(Chan<int> in, Chan<int> out) {
-  while (auto v = co_await in.recv()) co_await out.send(*v);
+  while (auto v = co_await in.recv()) (void)co_await out.send(*v);
   out.close();
 }
 
@@ -86,7 +86,7 @@ Task<int> ping(Chan<int> out, Chan<int> in, int rounds) {
   int moves = 0;
   std::thread::id last = std::this_thread::get_id();
   for (int i = 0; i < rounds; ++i) {
-    co_await out.send(i);
+    (void)co_await out.send(i);
     co_await in.recv();
     if (std::this_thread::get_id() != last) ++moves;
     last = std::this_thread::get_id();
@@ -156,7 +156,7 @@ TEST_P(SchedulerTest, WorkersDriveTimers) {
 
 Task<> sleeper(cogo::Chan<int> done, std::chrono::milliseconds d) {
   co_await cogo::sleep(d);
-  co_await done.send(static_cast<int>(d.count()));
+  (void)co_await done.send(static_cast<int>(d.count()));
 }
 
 TEST_P(SchedulerTest, ManyConcurrentSleepersWakeInDeadlineOrder) {
@@ -202,7 +202,7 @@ TEST(SchedulerDefaultTest, ExistsOnceAndRunsGo) {
   EXPECT_EQ(&a, &cogo::Scheduler::default_scheduler());
   EXPECT_EQ(a.workers(), std::max(1u, std::thread::hardware_concurrency()));
   auto ch = cogo::make_chan<int>(1);
-  cogo::go([](Chan<int> c) -> Task<> { co_await c.send(5); }(ch));
+  cogo::go([](Chan<int> c) -> Task<> { (void)co_await c.send(5); }(ch));
   EXPECT_EQ(cogo::sync_wait(ch.recv()), 5);
 }
 

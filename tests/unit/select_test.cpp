@@ -26,7 +26,7 @@ class SelectTest : public cogo::test::RuntimeTest {};
 TEST_P(SelectTest, ReturnsTheReadyCaseAndItsValue) {
   auto a = cogo::make_chan<int>(1);
   auto b = cogo::make_chan<std::string>(1);
-  b.try_send("hi");
+  (void)b.try_send("hi");
   auto r = run(cogo::select(a.recv(), b.recv()));
   ASSERT_EQ(r.index(), 1u);
   EXPECT_EQ(std::get<1>(r), "hi");
@@ -37,7 +37,7 @@ TEST_P(SelectTest, DefaultCaseWhenNothingIsReady) {
   auto r = run(cogo::select(a.recv(), cogo::default_case));
   EXPECT_EQ(r.index(), 1u);
   auto full = cogo::make_chan<int>(1);
-  full.try_send(1);
+  (void)full.try_send(1);
   auto s = run(cogo::select(full.send(2), cogo::default_case));
   EXPECT_EQ(s.index(), 1u);
   EXPECT_EQ(full.size(), 1u);  // the default case sent nothing
@@ -49,7 +49,7 @@ TEST_P(SelectTest, WaitsForTheFirstCaseToBecomeReady) {
   auto out = cogo::make_chan<std::size_t>(1);
   sched().go([](Chan<int> x, Chan<int> y, Chan<std::size_t> o) -> Task<> {
     auto r = co_await cogo::select(x.recv(), y.recv());
-    co_await o.send(r.index());
+    (void)co_await o.send(r.index());
   }(a, b, out));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   EXPECT_TRUE(run(b.send(7)));
@@ -63,7 +63,7 @@ TEST_P(SelectTest, ContextDoneWins) {
   auto out = cogo::make_chan<cogo::Error>(1);
   sched().go([](Chan<int> x, cogo::Context c, Chan<cogo::Error> o) -> Task<> {
     auto r = co_await cogo::select(x.recv(), c.done());
-    co_await o.send(r.index() == 1 ? std::get<1>(r) : cogo::Error("wrong case"));
+    (void)co_await o.send(r.index() == 1 ? std::get<1>(r) : cogo::Error("wrong case"));
   }(a, ctx, out));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   cancel();
@@ -79,7 +79,7 @@ TEST_P(SelectTest, AnAfterCaseThatLosesLeavesNoTimerArmed) {
   const std::size_t before = timers.armed();
   sched().go([](Chan<int> x, Chan<std::size_t> out) -> Task<> {
     auto s = co_await cogo::select(x.recv(), cogo::after(1h));
-    co_await out.send(s.index());
+    (void)co_await out.send(s.index());
   }(a, won));
   // The select has nothing ready, so it waits with its after(1h) armed...
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
@@ -109,7 +109,7 @@ TEST_P(SelectTest, TimerRecvIsACase) {
 
 TEST_P(SelectTest, SendCaseHandsItsValueOnlyWhenItWins) {
   auto ready = cogo::make_chan<int>(1);
-  ready.try_send(1);
+  (void)ready.try_send(1);
   auto never = cogo::make_chan<std::unique_ptr<int>>();
   auto value = std::make_unique<int>(9);
   auto r = run(cogo::select(ready.recv(), never.send(std::move(value))));
@@ -123,7 +123,7 @@ TEST_P(SelectTest, SameChannelTwiceInOneSelect) {
   auto out = cogo::make_chan<std::size_t>(1);
   sched().go([](Chan<int> ch, Chan<std::size_t> o) -> Task<> {
     auto r = co_await cogo::select(ch.recv(), ch.recv());
-    co_await o.send(r.index());
+    (void)co_await o.send(r.index());
   }(c, out));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   EXPECT_TRUE(run(c.send(3)));
@@ -139,9 +139,9 @@ TEST_P(SelectTest, ChoosesUniformlyAmongReadyCases) {
   auto counts = run([](Chan<int> x, Chan<int> y, Chan<int> z) -> Task<std::array<int, 3>> {
     std::array<int, 3> n{};
     for (int i = 0; i < kTrials; ++i) {
-      x.try_send(0);
-      y.try_send(0);
-      z.try_send(0);
+      (void)x.try_send(0);
+      (void)y.try_send(0);
+      (void)z.try_send(0);
       auto r = co_await cogo::select(x.recv(), y.recv(), z.recv());
       ++n[r.index()];
     }

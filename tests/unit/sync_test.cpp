@@ -172,7 +172,7 @@ TEST_P(SyncTest, MutexHandsOffInArrivalOrder) {
   for (int i = 0; i < 3; ++i) {
     sched().go([](cogo::Mutex& mu, cogo::Chan<int> o, int id) -> Task<> {
       co_await mu.lock();
-      co_await o.send(id);
+      (void)co_await o.send(id);
       mu.unlock();
     }(m, order, i));
     ASSERT_TRUE(until_waiting(static_cast<std::size_t>(i) + 1, WaitReason::sync_mutex_lock));
@@ -364,7 +364,7 @@ TEST_P(SyncTest, EventWakesEveryWaiter) {
   for (int i = 0; i < 5; ++i) {
     sched().go([](cogo::Event& e, cogo::Chan<int> w) -> Task<> {
       co_await e.wait();
-      co_await w.send(1);
+      (void)co_await w.send(1);
     }(ev, woke));
   }
   ASSERT_TRUE(until_waiting(5, WaitReason::sync_event));

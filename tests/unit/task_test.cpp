@@ -133,7 +133,7 @@ TEST_P(TaskRuntimeTest, ACoroutineLambdasParametersLiveInItsFrame) {
   auto big = std::make_shared<std::string>(1000, 'x');
   sched().go(std::string("lambda"), [](cogo::Chan<int> ch, std::shared_ptr<std::string> s) -> Task<> {
     co_await cogo::yield();
-    co_await ch.send(static_cast<int>(s->size()));
+    (void)co_await ch.send(static_cast<int>(s->size()));
   }(out, big));
   big.reset();
   auto v = run(out.recv());
@@ -146,7 +146,7 @@ TEST(TaskTest, GoWithACallableKeepsItsCapturesAliveForTheWholeTask) {
   auto big = std::make_shared<std::string>(500, 'x');
   auto body = [out, big]() -> Task<> {
     co_await cogo::yield();
-    co_await out.send(static_cast<int>(big->size()));
+    (void)co_await out.send(static_cast<int>(big->size()));
   };
   cogo::go(std::move(body));
   big.reset();  // the callable's copy keeps the string alive

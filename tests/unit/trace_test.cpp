@@ -145,7 +145,7 @@ TEST(Trace, TheChromeTraceIsValidJsonWithBalancedBeginsAndEnds) {
   EXPECT_TRUE(cogo::diag::trace::recording());
   auto ch = cogo::make_chan<int>();
   sched.go("pinger \"quoted\"", [](cogo::Chan<int> c) -> Task<> {
-    for (int i = 0; i < 100; ++i) co_await c.send(i);
+    for (int i = 0; i < 100; ++i) (void)co_await c.send(i);
     c.close();
   }(ch));
   sched.block_on([](cogo::Chan<int> c) -> Task<> {
