@@ -170,13 +170,18 @@ void go(std::string name, F&& f, source_location where = source_location::curren
   go(std::move(name), detail::call_in_frame(std::decay_t<F>(std::forward<F>(f))), where);
 }
 
-// co_await yield(): lets the other runnable tasks of this worker run first.
+// co_await yield(): lets the other runnable tasks of this worker run first. Each
+// co_await gets an awaiter of its own (it holds the queue node), so one yield object may
+// be awaited by any number of tasks.
 struct yield {
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) noexcept;
-  void await_resume() const noexcept;
-  detail::TaskRecord* task_ = nullptr;
-  detail::RunItem item_;
+  struct Awaiter {
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) noexcept;
+    void await_resume() const noexcept;
+    detail::TaskRecord* task_ = nullptr;
+    detail::RunItem item_;
+  };
+  Awaiter operator co_await() const noexcept { return {}; }
 };
 
 // Runs `awaitable` on the calling thread, which must not be a scheduler worker (a task

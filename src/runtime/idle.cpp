@@ -57,7 +57,10 @@ void IdleSet::announce(Slot& s) noexcept {
   idle_.push_back(&s);
   const std::uint64_t delta = kIdleOne - (s.spinning ? kSpinOne : 0);
   s.spinning = false;
-  word_.fetch_add(delta, std::memory_order_acq_rel);
+  // Sequentially consistent, besides pairing with notify_work's read-modify-write: a
+  // leaving keeper reads the idle count (seq_cst) after releasing the role, and this
+  // worker's try_keep comes after this, so one of them sees the other.
+  word_.fetch_add(delta, std::memory_order_seq_cst);
 }
 
 void IdleSet::retract(Slot& s) noexcept {

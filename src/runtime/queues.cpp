@@ -52,8 +52,10 @@ RunItem* SchedulerImpl::pop_global(Worker& w) noexcept {
     last->next_item = nullptr;
     global_size_.store(size - n, std::memory_order_release);
   }
-  // The first runs now; the rest go to the local queue, where they fit by the bound.
+  // The first runs now; the rest go to the local queue, where they fit by the bound, and
+  // where an idle worker may steal them while this one runs the first.
   RunItem* rest = first->next_item;
+  if (rest == nullptr) return first;
   while (rest != nullptr) {
     RunItem* next = rest->next_item;
     if (!w.queue.push(rest)) {
@@ -61,6 +63,7 @@ RunItem* SchedulerImpl::pop_global(Worker& w) noexcept {
     }
     rest = next;
   }
+  idle_.notify_work();
   return first;
 }
 
@@ -123,6 +126,7 @@ RunItem* SchedulerImpl::steal(Worker& w) noexcept {
         if (!w.queue.push(batch[i])) push_global(batch[i], batch[i], 1);
       }
       w.steals.fetch_add(got, std::memory_order_relaxed);
+      if (got > 1) idle_.notify_work();  // what this worker will not run at once
       return batch[0];
     }
     // A next-slot task of a worker that has run nothing since our last look is stuck

@@ -37,14 +37,25 @@ void register_scheduler(SchedulerImpl* s) noexcept {
   l.all.push_back(&s->all_link);
 }
 
-void unregister_scheduler(SchedulerImpl* s) noexcept {
+void unregister_scheduler(SchedulerImpl* s, SchedulerTotals& counted) noexcept {
   SchedulerList& l = schedulers();
   LockGuard g(l.mu);
   List::remove(&s->all_link);
-  l.gone.started += s->tasks_started();
-  l.gone.ended += s->tasks_ended();
-  l.gone.steals += s->steals();
-  l.gone.parks += s->parks();
+  counted = SchedulerTotals{s->tasks_started(), s->tasks_ended(), s->steals(), s->parks()};
+  l.gone.started += counted.started;
+  l.gone.ended += counted.ended;
+  l.gone.steals += counted.steals;
+  l.gone.parks += counted.parks;
+}
+
+void retire_scheduler(SchedulerImpl* s, const SchedulerTotals& counted) noexcept {
+  // What it did after it left the list (its second drain) joins the totals too.
+  SchedulerList& l = schedulers();
+  LockGuard g(l.mu);
+  l.gone.started += s->tasks_started() - counted.started;
+  l.gone.ended += s->tasks_ended() - counted.ended;
+  l.gone.steals += s->steals() - counted.steals;
+  l.gone.parks += s->parks() - counted.parks;
 }
 
 void post_home(std::uint64_t home, Runnable* r) noexcept {

@@ -178,7 +178,7 @@ std::uint32_t select_random() noexcept {
 
 }  // namespace detail
 
-void yield::await_suspend(std::coroutine_handle<> h) noexcept {
+void yield::Awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
   task_ = detail::tls_runtime.task;
   if (task_ != nullptr) {
     detail::list_task(task_);
@@ -188,6 +188,6 @@ void yield::await_suspend(std::coroutine_handle<> h) noexcept {
   detail::resume_target_here().yield_later(item_);
 }
 
-void yield::await_resume() const noexcept { detail::note_running(task_); }
+void yield::Awaiter::await_resume() const noexcept { detail::note_running(task_); }
 
 }  // namespace cogo

@@ -52,9 +52,20 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
     w->idle.poller = &w->poller;
     workers_.push_back(std::move(w));
   }
-  for (auto& w : workers_) {
-    Worker* raw = w.get();
-    raw->thread = std::thread([this, raw] { worker_main(*raw); });
+  try {
+    for (auto& w : workers_) {
+      Worker* raw = w.get();
+      raw->thread = std::thread([this, raw] { worker_main(*raw); });
+    }
+  } catch (...) {
+    // No thread for a worker (out of threads or memory): stop the ones started; the
+    // scheduler was never usable.
+    idle_.stop();
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
+    }
+    timers_->release();
+    throw;
   }
   register_scheduler(this);
 }
@@ -69,11 +80,13 @@ SchedulerImpl::~SchedulerImpl() {
   drain();
   // From here on, callbacks bound to this scheduler go to the default one; then wait for
   // what was posted here before.
-  unregister_scheduler(this);
+  SchedulerTotals counted;
+  unregister_scheduler(this, counted);
   accepting_.store(false, std::memory_order_release);
   drain();
   idle_.stop();
   for (auto& w : workers_) w->thread.join();
+  retire_scheduler(this, counted);
   if (!timers_->is_manual() && !timers_->sole_reference() && this != &Scheduler::default_scheduler().impl()) {
     // Timers and deadlines armed here outlive the scheduler: the default one drives them.
     Scheduler::default_scheduler().impl().adopt_timers(timers_);
@@ -81,7 +94,7 @@ SchedulerImpl::~SchedulerImpl() {
     timers_->release();
   }
   LockGuard g(adopted_mu_);
-  for (TimerService* s : adopted_) s->release();
+  while (ListNode* n = adopted_.pop_front()) TimerService::from_adopted_link(n)->release();
 }
 
 SchedulerImpl& SchedulerImpl::current_or_default() noexcept {
@@ -115,7 +128,7 @@ bool SchedulerImpl::quiescent() const noexcept {
 
 void SchedulerImpl::drain() noexcept {
   // Every task started here runs to its end, and every callback queued here runs.
-  StallWatch watch("a Scheduler destructor", source_location::current());
+  StallWatch watch("a Scheduler destructor", source_location::current(), this);
   std::int64_t pause = 20'000;
   while (!quiescent()) {
     std::atomic<std::uint32_t> never{0};
@@ -126,11 +139,12 @@ void SchedulerImpl::drain() noexcept {
 }
 
 void SchedulerImpl::adopt_timers(TimerService* svc) noexcept {
-  {
-    LockGuard g(adopted_mu_);
-    adopted_.push_back(svc);  // reserve() is not possible here; a vector of a few pointers
-    has_adopted_.store(true, std::memory_order_release);
-  }
+  // Listed and handed over in one step under the lock: the keeper, which plans under
+  // that lock, either sees the service with its deadlines reported, or is told of them
+  // by set_driver; and nobody can release the service in between.
+  LockGuard g(adopted_mu_);
+  adopted_.push_back(&svc->adopted_link);
+  has_adopted_.store(true, std::memory_order_release);
   svc->set_driver(this);  // reports its earliest deadline to timer_armed
 }
 
@@ -151,8 +165,29 @@ bool SchedulerImpl::fire_timers(bool only_if_due) noexcept {
   };
   one(*timers_);
   if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
-    LockGuard g(adopted_mu_);
-    for (TimerService* s : adopted_) one(*s);
+    // Fired with the lock released: a fire runs callbacks and may post to schedulers (the
+    // scheduler list's lock) or free what a callback held. A few at a time; the rest
+    // next time, as they are moved to the back.
+    constexpr int kBatch = 8;
+    TimerService* batch[kBatch];
+    int n = 0;
+    {
+      LockGuard g(adopted_mu_);
+      while (n < kBatch) {
+        ListNode* node = adopted_.front();
+        if (node == nullptr) break;
+        TimerService* svc = TimerService::from_adopted_link(node);
+        if (n > 0 && svc == batch[0]) break;  // came round
+        List::remove(node);
+        adopted_.push_back(node);
+        svc->add_ref();
+        batch[n++] = svc;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      one(*batch[i]);
+      batch[i]->release();  // never the last while listed: the list holds one
+    }
   }
   return fired;
 }
@@ -173,15 +208,20 @@ std::int64_t SchedulerImpl::plan_sleep(Worker& w) noexcept {
   std::int64_t deadline = timers_->is_manual() ? kNoDeadline : timers_->plan_wake();
   if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
     LockGuard g(adopted_mu_);
-    // Services nobody else refers to and with nothing armed are done with.
-    adopted_.erase(std::remove_if(adopted_.begin(), adopted_.end(),
-                                  [](TimerService* s) {
-                                    if (s->armed() != 0 || !s->sole_reference()) return false;
-                                    s->release();
-                                    return true;
-                                  }),
-                   adopted_.end());
-    for (TimerService* s : adopted_) deadline = std::min(deadline, s->plan_wake());
+    for (ListNode* n = adopted_.front(); n != nullptr;) {
+      ListNode* next = adopted_.next_of(n);
+      TimerService* svc = TimerService::from_adopted_link(n);
+      if (svc->armed() == 0 && svc->sole_reference()) {
+        // Nothing armed and nobody else refers to it: done with. (A fire in progress
+        // holds a reference, so it is never freed under one.)
+        List::remove(n);
+        svc->release();
+      } else {
+        deadline = std::min(deadline, svc->plan_wake());
+      }
+      n = next;
+    }
+    if (adopted_.empty()) has_adopted_.store(false, std::memory_order_release);
   }
   if (monitoring_.load(std::memory_order_seq_cst)) {
     // The watch goes on while any worker runs anything: a ping-pong empties and fills its
@@ -266,13 +306,14 @@ void SchedulerImpl::leave_keeper(Worker& w) noexcept {
   bool armed = timers_->armed() != 0;
   if (COGO_UNLIKELY(has_adopted_.load(std::memory_order_acquire))) {
     LockGuard g(adopted_mu_);
-    for (TimerService* s : adopted_) {
-      s->set_planned_wake(kNoDeadline);
-      armed = armed || s->armed() != 0;
-    }
+    adopted_.for_each([&](ListNode* n) {
+      TimerService* svc = TimerService::from_adopted_link(n);
+      svc->set_planned_wake(kNoDeadline);
+      armed = armed || svc->armed() != 0;
+    });
   }
   // This worker goes to run something that may take long: hand the role over (I5).
-  if ((armed || monitoring_.load(std::memory_order_seq_cst)) && idle_.idle() > 0) {
+  if ((armed || monitoring_.load(std::memory_order_seq_cst)) && idle_.idle_seq_cst() > 0) {
     idle_.wake_one();
   }
 }
@@ -304,6 +345,10 @@ void SchedulerImpl::worker_main(Worker& w) noexcept {
       if (item == nullptr) park(w);
       idle_.retract(w.idle);
       if (item == nullptr) continue;
+      // Notifiers that saw this worker spinning before it announced woke nobody, counting
+      // on it: work beyond this item may be waiting, so get another worker looking, as a
+      // spinner that finds work does (Go's findRunnable becomes spinning again).
+      idle_.notify_work();
     }
     idle_rounds = 0;
     leave_keeper(w);

@@ -42,9 +42,26 @@ std::string site_text(const source_location& s) {
   return out;
 }
 
-std::uint64_t progress() noexcept {
+// Calls f for every live scheduler, and for `also` if it is not among them.
+template <class F>
+void each_scheduler(SchedulerImpl* also, F&& f) {
+  bool seen = also == nullptr;
+  for_each_scheduler([&](SchedulerImpl& s) {
+    seen = seen || &s == also;
+    f(s);
+  });
+  if (!seen) f(*also);
+}
+
+std::uint64_t progress(SchedulerImpl* also) noexcept {
   std::uint64_t n = 0;
-  for_each_scheduler([&](SchedulerImpl& s) { n += s.ticks(); });
+  each_scheduler(also, [&](SchedulerImpl& s) { n += s.ticks(); });
+  return n;
+}
+
+std::size_t live_tasks(SchedulerImpl* also) noexcept {
+  std::size_t n = 0;
+  each_scheduler(also, [&](SchedulerImpl& s) { n += s.live_tasks(); });
   return n;
 }
 
@@ -74,8 +91,8 @@ void write_task_groups(std::ostream& os, const std::vector<TaskGroupKey>& keys) 
 
 std::int64_t stall_report_ns() noexcept { return threshold().load(std::memory_order_relaxed); }
 
-StallWatch::StallWatch(const char* what, const source_location& site) noexcept
-    : what_(what), site_(site), since_(monotonic_ns()), progress_(progress()) {}
+StallWatch::StallWatch(const char* what, const source_location& site, SchedulerImpl* also) noexcept
+    : what_(what), site_(site), also_(also), since_(monotonic_ns()), progress_(progress(also)) {}
 
 std::int64_t StallWatch::next_check() noexcept { return monotonic_ns() + kCheckEveryNs; }
 
@@ -84,18 +101,19 @@ void StallWatch::check() noexcept {
   const std::int64_t limit = stall_report_ns();
   if (limit <= 0) return;
   const std::int64_t now = monotonic_ns();
-  const std::uint64_t p = progress();
+  const std::uint64_t p = progress(also_);
   if (p != progress_) {
     progress_ = p;
     since_ = now;
     return;
   }
-  if (now - since_ < limit || num_tasks() == 0) return;
+  const std::size_t live = live_tasks(also_);
+  if (now - since_ < limit || live == 0) return;
   reported_ = true;
   try {
     std::vector<TaskGroupKey> keys;
 #if COGO_TASK_REGISTRY
-    for_each_scheduler([&](SchedulerImpl& s) {
+    each_scheduler(also_, [&](SchedulerImpl& s) {
       s.for_each_task([&](TaskRecord* r) {
         TaskRecord::Reading rd;
         r->read(rd);
@@ -117,7 +135,7 @@ void StallWatch::check() noexcept {
     std::string waited;
     append_go_duration(waited, now - since_);
     os << "cogo: " << what_ << " at " << site_text(site_) << " has waited " << waited
-       << " with " << num_tasks() << " task(s) live and none making progress";
+       << " with " << live << " task(s) live and none making progress";
     if (keys.empty()) {
       os << " (the task registry lists none: they have not waited yet, or it is compiled out)\n";
     } else {

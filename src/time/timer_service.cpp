@@ -28,6 +28,7 @@ void dispatch(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
 
 TimerService::TimerService(bool manual, std::int64_t start_ns, TimerDriver* driver)
     : manual_(manual), driver_(driver) {
+  adopted_link.svc = this;
   manual_now_.store(start_ns, std::memory_order_relaxed);
 }
 

@@ -34,8 +34,10 @@
 //       recheck), or the worker's recheck (step 4) sees the work.
 //   I2. The last spinner to stop spinning without finding work has announced first (the
 //       same read-modify-write), so a notifier that saw it spinning is covered by its
-//       recheck; a spinner that finds work and was the last one calls notify_work(), so
-//       further work is not left to a worker that is about to run something long.
+//       recheck; a spinner that finds work and was the last one, and a worker whose
+//       recheck finds work, call notify_work(), so further work is not left to a worker
+//       that is about to run something long. So does a worker that takes a batch (from
+//       the global queue, or stolen) and keeps the rest in its queue.
 //   I3. Stop is seen by every sleeper: stop() sets the flag, then interrupts every
 //       worker in the idle set under the set's lock; a worker joins the set under that
 //       lock before reading the flag, so it either is interrupted or reads it set.
@@ -92,7 +94,9 @@ class FutexPoller final : public Poller {
   void wait(std::int64_t deadline_ns) noexcept override {
     futex_wait(word_, 0, deadline_ns);
   }
-  void consume() noexcept override { word_.store(0, std::memory_order_relaxed); }
+  // An exchange, not a store: taking an interrupt synchronizes with whoever sent it, so
+  // what it published before interrupting (a monitor request, an armed timer) is seen.
+  void consume() noexcept override { word_.exchange(0, std::memory_order_acq_rel); }
   void interrupt() noexcept override {
     // Already pending: the owner is not asleep on it (its wait would have returned), so
     // there is nobody to wake.
@@ -159,6 +163,10 @@ class IdleSet {
   bool stopping() const noexcept { return stopping_.load(std::memory_order_seq_cst); }
 
   unsigned idle() const noexcept { return idle_count(word_.load(std::memory_order_acquire)); }
+  // The idle count read in the total order of announce() and the keeper role's changes.
+  unsigned idle_seq_cst() const noexcept {
+    return idle_count(word_.load(std::memory_order_seq_cst));
+  }
   unsigned spinning() const noexcept {
     return spin_count(word_.load(std::memory_order_acquire));
   }

@@ -43,6 +43,8 @@ class List {
   }
 
   ListNode* front() const noexcept { return empty() ? nullptr : head_.next; }
+  // The node after n in this list, or null at its end.
+  ListNode* next_of(const ListNode* n) const noexcept { return n->next == &head_ ? nullptr : n->next; }
 
   template <class F>
   void for_each(F&& f) const {

@@ -144,7 +144,7 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
     f(*timers_);
     if (!has_adopted_.load(std::memory_order_acquire)) return;
     LockGuard g(adopted_mu_);
-    for (TimerService* s : adopted_) f(*s);
+    adopted_.for_each([&](ListNode* n) { f(*TimerService::from_adopted_link(n)); });
   }
 
   // The scheduler of the calling worker thread, or null.
@@ -182,9 +182,11 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   std::vector<std::unique_ptr<Worker>> workers_;
   TimerService* timers_;
 
-  // Timer services adopted from schedulers that are gone; rarely any.
-  Lock adopted_mu_;
-  std::vector<TimerService*> adopted_ COGO_GUARDED_BY(adopted_mu_);
+  // Timer services adopted from schedulers that are gone (rarely any), each holding a
+  // reference. Intrusive, so that adopting cannot fail. No callback ever runs under this
+  // lock: fire_timers takes references and fires with it released.
+  mutable Lock adopted_mu_;
+  List adopted_ COGO_GUARDED_BY(adopted_mu_);
   std::atomic<bool> has_adopted_{false};
 
   // The global queue: an intrusive FIFO through RunItem::next_item.
@@ -210,19 +212,22 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   } all_link;
 };
 
-// The process's list of live schedulers, for num_tasks(), dumps, figures and bound
-// callbacks. A scheduler joins once its workers run and leaves once drained, adding its
-// counts to the totals of schedulers gone.
-void register_scheduler(SchedulerImpl* s) noexcept;
-void unregister_scheduler(SchedulerImpl* s) noexcept;
-// Posts r to the live scheduler with id `home`, or to the default scheduler if it is
-// gone (or home is 0).
-void post_home(std::uint64_t home, Runnable* r) noexcept;
-
 // Totals over every scheduler, live and gone.
 struct SchedulerTotals {
   std::uint64_t started = 0, ended = 0, steals = 0, parks = 0;
 };
+
+// The process's list of live schedulers, for num_tasks(), dumps, figures and bound
+// callbacks. A scheduler joins once its workers run and leaves once drained, adding its
+// counts to the totals of schedulers gone (`counted`); retire_scheduler() adds what it
+// counted after leaving, once it has stopped.
+void register_scheduler(SchedulerImpl* s) noexcept;
+void unregister_scheduler(SchedulerImpl* s, SchedulerTotals& counted) noexcept;
+void retire_scheduler(SchedulerImpl* s, const SchedulerTotals& counted) noexcept;
+// Posts r to the live scheduler with id `home`, or to the default scheduler if it is
+// gone (or home is 0).
+void post_home(std::uint64_t home, Runnable* r) noexcept;
+
 SchedulerTotals scheduler_totals() noexcept;
 
 // Calls f(scheduler) for every live scheduler, with the list locked: none can finish

@@ -32,10 +32,14 @@ void write_task_groups(std::ostream& os, const std::vector<TaskGroupKey>& keys);
 // environment's COGO_STALL_REPORT_MS, else 10 s.
 std::int64_t stall_report_ns() noexcept;
 
+class SchedulerImpl;
+
 class StallWatch {
  public:
-  // `what` names the waiting call ("block_on"); `site` is where it was called.
-  StallWatch(const char* what, const source_location& site) noexcept;
+  // `what` names the waiting call ("block_on"); `site` is where it was called. `also`: a
+  // scheduler to count and list even when it has left the process's list (a destructor
+  // draining it).
+  StallWatch(const char* what, const source_location& site, SchedulerImpl* also = nullptr) noexcept;
   // Call now and then while waiting (every 100 ms or so is plenty).
   void check() noexcept;
   // The futex deadline for the next check from now.
@@ -44,6 +48,7 @@ class StallWatch {
  private:
   const char* what_;
   source_location site_;
+  SchedulerImpl* also_;
   std::int64_t since_;        // when progress was last seen
   std::uint64_t progress_;    // items run over all schedulers then
   bool reported_ = false;

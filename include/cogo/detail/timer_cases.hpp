@@ -22,7 +22,11 @@ class AfterCase : private TimerEntry {
   static constexpr bool kWakesUnlocked = true;
 
   AfterCase(std::int64_t delay_ns, WaitReason reason, source_location site) noexcept
-      : TimerEntry(TimerKind::after), delay_ns_(delay_ns), reason_(reason), site_(site) {}
+      : TimerEntry(TimerKind::after), delay_ns_(delay_ns), reason_(reason), site_(site) {
+    // Finds the clock now, outside any select's locks: the first look from a plain thread
+    // starts the default scheduler (its threads), which must not happen under a lock.
+    (void)TimerService::current();
+  }
   AfterCase(AfterCase&& o) noexcept
       : TimerEntry(TimerKind::after), delay_ns_(o.delay_ns_), reason_(o.reason_), site_(o.site_) {}
 

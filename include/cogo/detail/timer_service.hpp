@@ -13,10 +13,12 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "cogo/detail/futex.hpp"
+#include "cogo/detail/list.hpp"
 #include "cogo/detail/lock.hpp"
 #include "cogo/detail/ref.hpp"
 
@@ -126,6 +128,13 @@ class TimerService {
   void set_driver(TimerDriver* driver) noexcept;
   // True if the caller holds the only reference: no timer, deadline or scope uses it.
   bool sole_reference() const noexcept { return refs_.is_sole(); }
+  // In the list of services a scheduler adopted, under that scheduler's lock.
+  struct AdoptedLink : ListNode {
+    TimerService* svc = nullptr;
+  } adopted_link;
+  static TimerService* from_adopted_link(ListNode* n) noexcept {
+    return static_cast<AdoptedLink*>(n)->svc;
+  }
 
   // The service timers and deadlines created on this thread use: the thread's manual
   // clock while a ManualClock::Scope is active, else the current scheduler's (the

@@ -14,7 +14,7 @@
 #include "cogo/context.hpp"
 #include "cogo/scheduler.hpp"
 #include "cogo/timer.hpp"
-#include "review/watchdog.hpp"
+#include "support/watchdog.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -38,7 +38,7 @@ cogo::Task<> arm(Armed& a, std::shared_ptr<std::atomic<int>> ran, int n) {
 }
 
 TEST(ReviewLifetimeStress, DestroyWhileThreadsArmCancelAndFire) {
-  review::Watchdog wd(110s, "lifetime race stress");
+  cogo::test::Watchdog wd("lifetime race stress", 110s);
   const int rounds = cogo::test::scaled(200);
   constexpr int kN = 20;
   for (int round = 0; round < rounds; ++round) {

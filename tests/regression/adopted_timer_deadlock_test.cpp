@@ -23,7 +23,7 @@
 #include "cogo/diag/metrics.hpp"
 #include "cogo/scheduler.hpp"
 #include "cogo/timer.hpp"
-#include "review/watchdog.hpp"
+#include "support/watchdog.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -37,7 +37,7 @@ cogo::Task<> arm_many(int n, std::chrono::milliseconds d, std::vector<cogo::Time
 }
 
 TEST(ReviewAdoptedTimers, FiringAdoptedAfterFuncsWhileTakingASnapshotDoesNotDeadlock) {
-  review::Watchdog wd(60s, "adopted after_func fires vs diag::snapshot()");
+  cogo::test::Watchdog wd("adopted after_func fires vs diag::snapshot()", 60s);
   std::atomic<bool> stop{false};
   // REVIEW_NO_SNAPSHOT=1: the control run, without the diagnostics thread.
   const bool control = std::getenv("REVIEW_NO_SNAPSHOT") != nullptr;

@@ -12,8 +12,10 @@
 // The window is a few instructions wide; this test widens it deterministically by
 // wrapping TimerService::set_driver at link time (-Wl,--wrap, see tests/CMakeLists.txt)
 // with a pause, which is only what a preemption of the destroying thread at that point
-// does. Under ASan the run fails with heap-use-after-free in TimerService::set_driver.
-// Without the pause (REVIEW_NO_PAUSE=1) it passes.
+// does. Under ASan the run failed with heap-use-after-free in TimerService::set_driver;
+// in the release build the wrapped destructor showed the service freed first. Fixed by
+// listing the service and handing it over in one step under the adopting scheduler's
+// lock, where its keeper plans. REVIEW_NO_PAUSE=1 runs it without the pause.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -24,7 +26,7 @@
 
 #include "cogo/scheduler.hpp"
 #include "cogo/timer.hpp"
-#include "review/watchdog.hpp"
+#include "support/watchdog.hpp"
 
 #define SET_DRIVER _ZN4cogo6detail12TimerService10set_driverEPNS0_11TimerDriverE
 #define CAT2(a, b) a##b
@@ -71,7 +73,7 @@ cogo::Task<> nap() {
 }
 
 TEST(ReviewAdoptTimers, AnAdoptedServiceIsNotFreedBeforeAdoptionFinishes) {
-  review::Watchdog wd(60s, "adopt_timers vs plan_sleep release");
+  cogo::test::Watchdog wd("adopt_timers vs plan_sleep release", 60s);
   const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
   cogo::run(nap());  // the default scheduler exists and has a keeper
   auto* sched = new cogo::Scheduler({.workers = 1});
@@ -82,9 +84,17 @@ TEST(ReviewAdoptTimers, AnAdoptedServiceIsNotFreedBeforeAdoptionFinishes) {
     while (!g_entered.load()) std::this_thread::sleep_for(1ms);
   }
   timer.reset();  // the last reference besides the adopted one
-  for (int i = 0; i < 5; ++i) cogo::run(nap());  // the keeper plans: releases the service
+  // The keeper plans while set_driver() is paused: before the fix it released (freed) the
+  // service there; with it, planning waits for the adoption to finish. The naps run on
+  // a thread of their own, since they wait for that planning; they get 200 ms to free
+  // the service if they can (there is no event for "could not").
+  std::thread napper([] {
+    for (int i = 0; i < 5; ++i) cogo::run(nap());
+  });
+  std::this_thread::sleep_for(200ms);
   g_go_on.store(true);
-  destroyer.join();  // set_driver() on the freed service
+  destroyer.join();  // before the fix: set_driver() on the freed service
+  napper.join();
   EXPECT_FALSE(g_used_after_free.load())
       << "TimerService::set_driver() ran on a service the default keeper had already deleted";
   for (int i = 0; i < 5; ++i) cogo::run(nap());

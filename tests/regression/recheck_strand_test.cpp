@@ -27,7 +27,7 @@
 
 #include "cogo/detail/idle.hpp"
 #include "cogo/scheduler.hpp"
-#include "review/watchdog.hpp"
+#include "support/watchdog.hpp"
 
 #define ANNOUNCE _ZN4cogo6detail7IdleSet8announceERNS1_4SlotE
 #define CAT2(a, b) a##b
@@ -74,7 +74,7 @@ cogo::Task<> record_start(Clock::time_point pushed, std::atomic<long long>& late
 }
 
 TEST(ReviewIdle, WorkFoundByTheRecheckDoesNotStrandASecondItemWhileAWorkerSleeps) {
-  review::Watchdog wd(60s, "recheck strand");
+  cogo::test::Watchdog wd("recheck strand", 60s);
   const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
   cogo::Scheduler s({.workers = 2});
   bool staged = !pause;
