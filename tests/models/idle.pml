@@ -1,11 +1,13 @@
 /*
  * The idle protocol of cogo's scheduler (include/cogo/detail/idle.hpp), for spin.
  *
- * Two workers and one outside thread. The outside thread pushes an item into the global
- * queue and arms a timer whose deadline then passes; tasks run by the workers push more
+ * Two workers and one outside thread. The outside thread pushes two items into the global
+ * queue (a worker may take both at once, keeping one in its local queue) and arms a timer
+ * whose deadline then passes; tasks run by the workers push more
  * work into their local queue or their next-to-run slot, and one of them may keep its
  * worker busy until the task it woke into its slot has been taken by the other worker
- * (a task that spins or blocks after a wake-up). When every item has run, the outside
+ * (a task that spins or blocks after a wake-up), or until some other item has run (a long
+ * task with work queued behind it). When every item has run, the outside
  * thread stops the scheduler, as the Scheduler destructor does once drained.
  *
  * Each atomic block is one step of the implementation: a read-modify-write of the idle
@@ -27,7 +29,7 @@ byte lq[W];           /* items in each local queue */
 byte rn[W];           /* items in each next-to-run slot (0 or 1) */
 byte total = 0;       /* items made */
 byte done = 0;        /* items run */
-byte budget = 2;      /* items tasks may still make */
+byte budget = 1;      /* items tasks may still make */
 
 bit inlist[W];        /* in the idle set */
 bit woken[W];         /* taken out of the set by wake_one, counted spinning */
@@ -95,7 +97,8 @@ inline find_work(me, other, got) {
        :: lq[me] > 0 -> lq[me]--; got = 1
        :: else ->
           if
-          :: gq > 0 -> gq--; got = 1
+          :: gq > 1 -> gq = gq - 2; lq[me]++; got = 1; batch = 1  /* a batch: one kept */
+          :: gq == 1 -> gq--; got = 1
           :: else ->
              if
              :: timer_armed && timer_due ->
@@ -130,11 +133,18 @@ proctype worker(byte me) {
   bit was_keeper;
   bit mon_planned;
   bit spun;
+  bit batch;  /* find_work took a batch and kept part of it in the local queue */
+  bit rechecked;
+  byte d0;
   byte t;
   byte si, sp;
 
 loop:
   find_work(me, other, got);
+  if
+  :: atomic { batch -> batch = 0 }; notify_work(t)
+  :: else -> skip
+  fi;
   if
   :: atomic { got -> got = 0 }; goto run_item
   :: else -> skip
@@ -172,7 +182,11 @@ loop:
   fi;
   find_work(me, other, got);  /* the recheck */
   if
-  :: atomic { got -> got = 0 }; goto retract_run
+  :: atomic { batch -> batch = 0 }; notify_work(t)
+  :: else -> skip
+  fi;
+  if
+  :: atomic { got -> got = 0; rechecked = 1 }; goto retract_run
   :: else -> skip
   fi;
 
@@ -231,6 +245,11 @@ retract_run:
        fi
     fi
   }
+  /* the recheck found work: notifiers that counted on this worker spinning woke nobody */
+  if
+  :: atomic { rechecked -> rechecked = 0 }; notify_work(t)
+  :: else -> skip
+  fi;
 
 run_item:
   /* the keeper leaves to run a task: if timers are armed or slots watched, get an idle
@@ -268,6 +287,12 @@ run_item:
         blocked[me] = 0
      :: skip
      fi
+  /* or keep the worker until some other item has run, on the other worker (a long task
+     with work queued behind it) */
+  :: atomic { !one_blocked && (gq + lq[0] + lq[1] + rn[0] + rn[1] > 0) ->
+       one_blocked = 1; blocked[me] = 1; d0 = done };
+     (done > d0);
+     atomic { blocked[me] = 0; d0 = 0 }
   :: skip
   fi;
   done++;
@@ -303,13 +328,18 @@ proctype outside() {
   bit notify;
   atomic { total++; gq++ };
   notify_work(t);
-  /* arm a timer earlier than anything planned */
+  atomic { total++; gq++ };
+  notify_work(t);
+#ifndef NOTIMER
+  /* arm a timer earlier than anything planned (without it, NOTIMER, a lost wake-up
+     cannot be hidden by the keeper waking for the timer) */
   atomic { timer_armed = 1; notify = !planned; planned = 1 };
   if
   :: notify -> tell_driver(t)
   :: else -> skip
   fi;
   timer_due = 1;  /* its deadline passes */
+#endif
   /* the destructor's drain: every item run, the timer fired */
   (done == total && !timer_armed);
   /* stop: the flag, then an interrupt for every idle worker under the set's lock */
