@@ -80,7 +80,7 @@ class [[nodiscard]] Task {
         p.parent_ = &caller.promise();
         p.record_ = caller.promise().record_;
       } else {
-        p.record_ = detail::tls_runtime.task;
+        p.record_ = detail::this_thread().task;
       }
 #if COGO_TASK_REGISTRY
       if (p.record_ != nullptr) p.record_->push_frame(detail::frame_function(h_.address()));

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -97,9 +98,12 @@ std::string demangle(const std::string& mangled) {
   std::unique_ptr<char, decltype(&std::free)> out(
       abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status), &std::free);
   std::string name = status == 0 && out != nullptr ? std::string(out.get()) : mangled;
-  // A coroutine's resume function is a clone of the coroutine ("f() [clone .actor]").
-  const auto clone = name.find(" [clone .actor]");
-  if (clone != std::string::npos) name.erase(clone);
+  // A coroutine's resume function is a clone of the coroutine: "f() [clone .actor]"
+  // from g++, "f() [clone .resume]" from clang.
+  for (const char* suffix : {" [clone .actor]", " [clone .resume]"}) {
+    const auto clone = name.find(suffix);
+    if (clone != std::string::npos) name.erase(clone);
+  }
   return coroutine_signature(name);
 }
 

@@ -17,6 +17,9 @@ namespace cogo {
 namespace detail {
 
 thread_local constinit ThreadState tls_runtime{};
+#if defined(__clang__)
+ThreadState& this_thread() noexcept { return tls_runtime; }
+#endif
 std::atomic<const TraceHooks*> g_tracing{nullptr};
 
 const char* wait_reason_text(WaitReason r) noexcept {

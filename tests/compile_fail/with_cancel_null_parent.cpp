@@ -1,5 +1,5 @@
 // Go's TestInvalidDerivedFail: there is no null context to derive from.
-// expect-error: invalid initialization of reference|no matching function|no viable|cannot convert
+// expect-error: invalid initialization of reference|no matching function|no viable|cannot convert|could not bind
 #include "cogo/context.hpp"
 
 int main() {

@@ -35,9 +35,9 @@ TEST_P(CondTest, TestCondSignal) {
   for (int i = 0; i < n; ++i) {
     sched().go([](Mutex& mu, Cond& cv, Chan<int> r, Chan<int> a) -> Task<> {
       co_await mu.lock();
-      co_await r.send(1);
+      (void)co_await r.send(1);
       co_await cv.wait(mu);
-      co_await a.send(1);
+      (void)co_await a.send(1);
       mu.unlock();
     }(m, c, running, awake));
   }
@@ -62,9 +62,9 @@ TEST_P(CondTest, TestCondSignalGenerations) {
   for (int i = 0; i < n; ++i) {
     sched().go([](Mutex& mu, Cond& cv, Chan<int> r, Chan<int> a, int id) -> Task<> {
       co_await mu.lock();
-      co_await r.send(1);
+      (void)co_await r.send(1);
       co_await cv.wait(mu);
-      co_await a.send(id);
+      (void)co_await a.send(id);
       mu.unlock();
     }(m, c, running, awake, i));
     if (i > 0) {
@@ -82,9 +82,9 @@ Task<> broadcast_waiter(Mutex& mu, Cond& cv, const bool& exit, Chan<int> running
                         int id) {
   co_await mu.lock();
   while (!exit) {
-    co_await running.send(id);
+    (void)co_await running.send(id);
     co_await cv.wait(mu);
-    co_await awake.send(id);
+    (void)co_await awake.send(id);
   }
   mu.unlock();
 }
@@ -187,10 +187,10 @@ TEST_P(CondTest, TestCondSignalStealing) {
     wg.add(2);
     sched().go([](Mutex& mu, Cond& cv, Chan<int> out, cogo::WaitGroup& w) -> Task<> {
       co_await mu.lock();
-      co_await out.send(1);
+      (void)co_await out.send(1);
       co_await cv.wait(mu);
       mu.unlock();
-      co_await out.send(1);
+      (void)co_await out.send(1);
       w.done();
     }(m, c, ch, wg));
     EXPECT_TRUE(run(ch.recv()));
@@ -226,7 +226,7 @@ TEST_P(CondTest, WaitWithAContextEndsWhenItIsDoneWithTheMutexRelocked) {
     const bool relocked = !mu.try_lock();
     mu.unlock();
     if (!relocked) err = Error("the mutex was not relocked");
-    co_await out.send(err);
+    (void)co_await out.send(err);
   }(m, c, ctx, result));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   EXPECT_TRUE(m.try_lock());  // released while waiting
@@ -246,7 +246,7 @@ TEST_P(CondTest, WaitWithAContextThatIsSignalledReturnsNoError) {
     co_await mu.lock();
     Error err = co_await cv.wait(mu, cx);
     mu.unlock();
-    co_await out.send(err);
+    (void)co_await out.send(err);
   }(m, c, ctx, result));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   c.signal();
@@ -256,7 +256,7 @@ TEST_P(CondTest, WaitWithAContextThatIsSignalledReturnsNoError) {
     co_await mu.lock();
     Error err = co_await cv.wait(mu, cogo::background());
     mu.unlock();
-    co_await out.send(err);
+    (void)co_await out.send(err);
   }(m, c, result));
   ASSERT_TRUE(until_waiting(1, WaitReason::sync_cond_wait));
   c.broadcast();
@@ -280,14 +280,14 @@ TEST_P(CondTest, ASignalRacingACancelIsNeverLost) {
       co_await mu.lock();
       Error err = co_await cv.wait(mu, cx);
       mu.unlock();
-      co_await out.send(err);
+      (void)co_await out.send(err);
     }(m, c, ctx, first));
     ASSERT_TRUE(until_waiting(1, WaitReason::select));
     sched().go([](Mutex& mu, Cond& cv, Chan<int> out) -> Task<> {
       co_await mu.lock();
       co_await cv.wait(mu);
       mu.unlock();
-      co_await out.send(1);
+      (void)co_await out.send(1);
     }(m, c, second));
     ASSERT_TRUE(until_waiting(1, WaitReason::sync_cond_wait));
     std::thread canceller([&cancel = cancel] { cancel(); });

@@ -166,7 +166,7 @@ TEST_P(ErrGroupTest, DumpsShowTheMembersNames) {
   auto started = cogo::make_chan<int>(2);
   cogo::ErrGroup g;
   auto member = [gate, started]() -> Task<> {
-    co_await started.send(1);
+    (void)co_await started.send(1);
     (void)co_await gate.recv();
   };
   run([](cogo::ErrGroup& grp, decltype(member) m) -> Task<> {

@@ -103,7 +103,7 @@ Task<> recv_one(cogo::Chan<int> ch, std::atomic<int>& got) {
   if (auto v = co_await ch.recv()) got.fetch_add(*v);
 }
 
-Task<> send_from_task(cogo::Chan<int> ch) { co_await ch.send(1); }
+Task<> send_from_task(cogo::Chan<int> ch) { (void)co_await ch.send(1); }
 
 class IdleWakeTest : public cogo::test::RuntimeTest {};
 

@@ -319,7 +319,7 @@ class RateLimiterRuntimeTest : public cogo::test::RuntimeTest {
     const std::size_t armed = clock.armed_timers();
     sched().go([](RateLimiter& l, cogo::Context c, int k, Chan<Error> o) -> Task<> {
       Error err = co_await l.wait(c, k);
-      co_await o.send(err);
+      (void)co_await o.send(err);
     }(lim, ctx, n, out));
     int steps = 0;
     while (true) {
@@ -386,7 +386,7 @@ TEST_P(RateLimiterRuntimeTest, TestWaitCancel) {
   const std::size_t armed = clock.armed_timers();
   sched().go([](RateLimiter& l, cogo::Context c, Chan<Error> o) -> Task<> {
     Error err = co_await l.wait(c, 3);
-    co_await o.send(err);
+    (void)co_await o.send(err);
   }(lim, ctx, out));
   ASSERT_TRUE(cogo::test::eventually([&] { return clock.armed_timers() > armed; }));
   clock.advance(d);  // half way

@@ -24,10 +24,10 @@ class RWMutexTest : public cogo::test::RuntimeTest {};
 // Go's TestParallelReaders: every reader holds the lock at once.
 Task<> parallel_reader(RWMutex& m, Chan<int> locked, Chan<int> unlock, Chan<int> done) {
   co_await m.rlock();
-  co_await locked.send(1);
+  (void)co_await locked.send(1);
   (void)co_await unlock.recv();
   m.runlock();
-  co_await done.send(1);
+  (void)co_await done.send(1);
 }
 
 TEST_P(RWMutexTest, TestParallelReaders) {
@@ -118,9 +118,9 @@ TEST_P(RWMutexTest, TestRLocker) {
     for (int i = 0; i < n; ++i) {
       co_await mu.rlock();
       co_await mu.rlock();
-      co_await r.send(1);
+      (void)co_await r.send(1);
       co_await mu.lock();
-      co_await w.send(1);
+      (void)co_await w.send(1);
     }
   }(m, wlocked, rlocked));
   for (int i = 0; i < n; ++i) {
@@ -143,14 +143,14 @@ TEST_P(RWMutexTest, AWaitingWriterStopsNewReaders) {
   auto order = cogo::make_chan<std::string>(4);
   sched().go([](RWMutex& mu, Chan<std::string> o) -> Task<> {
     co_await mu.lock();
-    co_await o.send("writer");
+    (void)co_await o.send("writer");
     mu.unlock();
   }(m, order));
   ASSERT_TRUE(until_waiting(1, WaitReason::sync_rwmutex_lock));
   EXPECT_FALSE(m.try_rlock());  // the writer waits: no new reader
   sched().go([](RWMutex& mu, Chan<std::string> o) -> Task<> {
     co_await mu.rlock();
-    co_await o.send("reader");
+    (void)co_await o.send("reader");
     mu.runlock();
   }(m, order));
   ASSERT_TRUE(until_waiting(1, WaitReason::sync_rwmutex_rlock));
@@ -169,7 +169,7 @@ TEST_P(RWMutexTest, UnlockLetsQueuedReadersInBeforeTheNextWriter) {
   for (int i = 0; i < 3; ++i) {
     sched().go([](RWMutex& mu, Chan<int> entered, Chan<int> leave, int id) -> Task<> {
       co_await mu.rlock();
-      co_await entered.send(id);
+      (void)co_await entered.send(id);
       (void)co_await leave.recv();
       mu.runlock();
     }(m, in, out, i));
@@ -177,7 +177,7 @@ TEST_P(RWMutexTest, UnlockLetsQueuedReadersInBeforeTheNextWriter) {
   ASSERT_TRUE(until_waiting(3, WaitReason::sync_rwmutex_rlock));
   sched().go([](RWMutex& mu, Chan<int> entered) -> Task<> {
     co_await mu.lock();
-    co_await entered.send(100);
+    (void)co_await entered.send(100);
     mu.unlock();
   }(m, in));
   ASSERT_TRUE(until_waiting(1, WaitReason::sync_rwmutex_lock));
@@ -199,13 +199,13 @@ TEST_P(RWMutexTest, AWriterThatLeavesUnservedLetsTheReadersItHeldBackIn) {
   sched().go([](RWMutex& mu, Chan<int> stop, Chan<int> r) -> Task<> {
     auto s = co_await cogo::select(mu.lock_case(), stop.recv());
     if (s.index() == 0) mu.unlock();
-    co_await r.send(static_cast<int>(s.index()));
+    (void)co_await r.send(static_cast<int>(s.index()));
   }(m, giveup, result));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   sched().go([](RWMutex& mu, Chan<int> r) -> Task<> {
     co_await mu.rlock();
     mu.runlock();
-    co_await r.send(7);
+    (void)co_await r.send(7);
   }(m, result));
   ASSERT_TRUE(until_waiting(1, WaitReason::sync_rwmutex_rlock));
   EXPECT_TRUE(run(giveup.send(1)));

@@ -63,7 +63,7 @@ TEST_P(SingleFlightTest, TestDoDupSuppress) {
   auto fn = [c, &calls]() -> Task<std::string> {
     calls.fetch_add(1);
     auto v = co_await c.recv();
-    co_await c.send(*v);  // pump: available to any later call
+    (void)co_await c.send(*v);  // pump: available to any later call
     co_return *v;
   };
   cogo::WaitGroup wg;
@@ -106,7 +106,7 @@ TEST_P(SingleFlightTest, TestForget) {
   auto third = []() -> Task<int> { co_return 3; };
   auto caller = [](cogo::SingleFlight<std::string, int>& gr, auto f, Chan<int> out) -> Task<> {
     auto r = co_await gr.run("key", f);
-    co_await out.send(r.value);
+    (void)co_await out.send(r.value);
   };
   sched().go(caller(g, first, results));
   (void)run(first_started.recv());
@@ -163,7 +163,7 @@ TEST_P(SingleFlightTest, DifferentKeysRunApart) {
   };
   sched().go([](cogo::SingleFlight<int, int>& gr, decltype(blocked) f, Chan<int> out) -> Task<> {
     auto r = co_await gr.run(1, f);
-    co_await out.send(r.value);
+    (void)co_await out.send(r.value);
   }(g, blocked, results));
   ASSERT_TRUE(until_waiting(1, WaitReason::chan_receive));
   auto other = [] { return 2; };

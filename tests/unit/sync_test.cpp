@@ -128,7 +128,7 @@ TEST_P(SyncTest, WaitGroupMayBeFreedAfterALostSelect) {
     auto lost = cogo::make_chan<int>(1);
     sched().go([](cogo::WaitGroup& w, cogo::Chan<int> in, cogo::Chan<int> out) -> Task<> {
       auto r = co_await cogo::select(w.wait_case(), in.recv());
-      co_await out.send(static_cast<int>(r.index()));
+      (void)co_await out.send(static_cast<int>(r.index()));
     }(*wg, wake, lost));
     ASSERT_TRUE(until_waiting(1, WaitReason::select));
     ASSERT_TRUE(cogo::sync_wait(wake.send(1)));
@@ -321,7 +321,7 @@ TEST_P(SyncTest, OnceRunClaimedByADroppedAwaiterGoesToTheNextCaller) {
     auto finished = cogo::make_chan<int>(1);
     sched().go([](cogo::Once& o, decltype(f) g, cogo::Chan<int> out) -> Task<> {
       co_await o.call(g);
-      co_await out.send(1);
+      (void)co_await out.send(1);
     }(once, f, finished));
     ASSERT_TRUE(until_waiting(1, WaitReason::sync_once));
     a.reset();

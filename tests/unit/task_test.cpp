@@ -200,7 +200,7 @@ TEST_P(TaskRuntimeTest, GoWithANameAndACallable) {
   run([](cogo::Chan<int> ch, std::shared_ptr<std::string> s) -> Task<> {
     auto body = [ch, s]() -> Task<> {
       co_await cogo::yield();
-      co_await ch.send(static_cast<int>(s->size()));
+      (void)co_await ch.send(static_cast<int>(s->size()));
     };
     cogo::go("sized-sender", std::move(body));
     auto doomed = []() -> Task<> {

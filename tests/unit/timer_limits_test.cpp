@@ -162,7 +162,7 @@ class TimerLimitsTaskTest : public ::testing::Test {
 cogo::Task<> select_on_extremes(cogo::Context ctx, cogo::Chan<std::size_t> out) {
   auto r = co_await cogo::select(ctx.done(), cogo::after(hours::max()),
                                  cogo::after(nanoseconds::max()), cogo::after(fsec(kInf)));
-  co_await out.send(r.index());
+  (void)co_await out.send(r.index());
 }
 
 TEST_F(TimerLimitsTaskTest, AfterTheLongestDelaysNeverFires) {
@@ -179,7 +179,7 @@ TEST_F(TimerLimitsTaskTest, AfterTheLongestDelaysNeverFires) {
 
 cogo::Task<> sleep_long(cogo::Context ctx, cogo::Chan<cogo::Error> out) {
   cogo::Error e = co_await cogo::sleep(ctx, hours::max());
-  co_await out.send(std::move(e));
+  (void)co_await out.send(std::move(e));
 }
 
 TEST_F(TimerLimitsTaskTest, SleepingTheLongestDelayEndsOnlyWithTheContext) {

@@ -171,7 +171,7 @@ TEST_P(WeightedSemaphoreTest, TestAllocCancelDoesntStarve) {
   auto big = cogo::make_chan<Error>(1);
   sched().go([](WeightedSemaphore& s, cogo::Context c, Chan<Error> out) -> Task<> {
     Error err = co_await s.acquire(c, 10);
-    co_await out.send(err);
+    (void)co_await out.send(err);
   }(sem, ctx, big));
   ASSERT_TRUE(until_waiting(1, WaitReason::select));
   EXPECT_FALSE(sem.try_acquire(1));  // queued behind the large one
@@ -192,7 +192,7 @@ TEST_P(WeightedSemaphoreTest, AHeadThatDoesNotFitBlocksSmallerOnesBehindIt) {
   auto order = cogo::make_chan<int>(2);
   auto holder = [](WeightedSemaphore& s, std::int64_t n, Chan<int> o) -> Task<> {
     (void)co_await s.acquire(cogo::background(), n);
-    co_await o.send(static_cast<int>(n));
+    (void)co_await o.send(static_cast<int>(n));
     s.release(n);
   };
   sched().go(holder(sem, 2, order));

@@ -45,8 +45,9 @@ class PromiseBase {
         return transfer_to(p.continuation_);
       }
       p.self_ = h;
-      if (tls_runtime.in_loop) {
-        tls_runtime.finished = &p;  // the loop frees it once this frame is off the stack
+      ThreadState& ts = this_thread();
+      if (ts.in_loop) {
+        ts.finished = &p;  // the loop frees it once this frame is off the stack
       } else {
         finish_root(p);
       }

@@ -101,6 +101,17 @@ struct ThreadState {
 };
 extern thread_local constinit ThreadState tls_runtime;
 
+// The calling thread's state. clang (16) may keep a thread_local's address across a
+// coroutine's suspension and use it after the coroutine resumes on another thread
+// (llvm-project issues 47179 and 63022), so code that can be inlined into a coroutine
+// (every header of cogo) reaches the thread's state through this call, which clang
+// cannot see through. g++ does not cache it; there the call is the plain access.
+#if defined(__clang__)
+ThreadState& this_thread() noexcept;
+#else
+inline ThreadState& this_thread() noexcept { return tls_runtime; }
+#endif
+
 // Resumes h, then every coroutine that the resumed ones hand over, one after another at
 // constant stack depth, and frees root tasks once their frames are off the stack.
 //
@@ -113,8 +124,9 @@ void resume_loop(std::coroutine_handle<> h) noexcept;
 // Transfers control to `to` from an await_suspend: through the loop when one is running
 // on this thread, else by symmetric transfer.
 inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> to) noexcept {
-  if (tls_runtime.in_loop) {
-    tls_runtime.next = to.address();
+  ThreadState& ts = this_thread();
+  if (ts.in_loop) {
+    ts.next = to.address();
     return std::noop_coroutine();
   }
   return to;
@@ -263,7 +275,7 @@ inline void list_task(TaskRecord* t) noexcept {
 void note_wait(WaitReason reason, const source_location& site) noexcept;
 // Marks the current task running again (called when a wait ends on this thread).
 inline void note_running(TaskRecord* t) noexcept {
-  tls_runtime.task = t;
+  this_thread().task = t;
   if (t != nullptr) {
     t->state.store(static_cast<std::uint8_t>(TaskState::running), std::memory_order_relaxed);
     if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_run(t);
@@ -302,7 +314,7 @@ struct WaitState : RunItem {
   void begin(std::coroutine_handle<> h) noexcept {
     handle = h;
     target = &resume_target_here();
-    task = tls_runtime.task;
+    task = this_thread().task;
   }
 
   void wake() noexcept {

@@ -149,7 +149,7 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
 
   // The scheduler of the calling worker thread, or null.
   static SchedulerImpl* current() noexcept {
-    auto* w = static_cast<Worker*>(tls_runtime.worker);
+    auto* w = static_cast<Worker*>(this_thread().worker);
     return w != nullptr ? w->sched : nullptr;
   }
   static SchedulerImpl& current_or_default() noexcept;

@@ -125,13 +125,15 @@ SyncWaitCoro<R> sync_wait_body(A&& a) {
 // Restores the thread's runtime state when sync_wait returns or throws.
 class ThreadStateScope {
  public:
-  explicit ThreadStateScope(ResumeTarget* target) noexcept : saved_(tls_runtime) {
-    tls_runtime.target = target;
-    tls_runtime.task = nullptr;
+  explicit ThreadStateScope(ResumeTarget* target) noexcept : saved_(this_thread()) {
+    ThreadState& ts = this_thread();
+    ts.target = target;
+    ts.task = nullptr;
   }
   ~ThreadStateScope() {
-    tls_runtime.target = saved_.target;
-    tls_runtime.task = saved_.task;
+    ThreadState& ts = this_thread();
+    ts.target = saved_.target;
+    ts.task = saved_.task;
   }
   ThreadStateScope(const ThreadStateScope&) = delete;
   ThreadStateScope& operator=(const ThreadStateScope&) = delete;
