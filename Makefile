@@ -43,9 +43,9 @@ clang: deps
 bench: build
 	build/release/bench/cogo_anchors
 
-# Go/cogo ratios measured in one run, when the anchors are next to the project.
+# Go/cogo ratios measured in one run, with the Go counterparts in bench/go.
 compare: build
-	../shared/anchors/compare -- build/release/bench/cogo_anchors
+	scripts/compare
 
 format:
 	clang-format -i $$(git ls-files '*.hpp' '*.cpp')

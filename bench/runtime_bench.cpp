@@ -1,9 +1,11 @@
 // Runtime workloads of shared/anchors/WORKLOADS.md: channels, select, tasks, errgroup.
 //
 // Each runs as a task on the default scheduler (one worker per hardware thread, as Go's
-// GOMAXPROCS), does a fixed number of operations and reports the mean time per
-// operation, so the figure does not depend on how Google Benchmark counts CPU time on a
-// thread that only waits.
+// GOMAXPROCS), does a fixed number of operations per run and reports the median time per
+// operation over runs lasting at least a second in all (as long as Go's
+// testing.Benchmark measures), so the figure does not depend on how Google Benchmark
+// counts CPU time on a thread that only waits, nor on one run the machine slowed down.
+// The task registry is on, as in production.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -35,6 +37,16 @@ double run_ns(cogo::Task<> task) {
   return ns_since(t0);
 }
 
+// The median ns per operation of runs of the task `make()` returns, each doing `ops`
+// operations, over at least a second (bench_support.hpp).
+template <class Make>
+double median_of(Make make, double ops) {
+  return cogo::bench::median_ns_per_op([&] {
+    const double ns = run_ns(make());
+    return cogo::bench::Run{ns / ops, ns};
+  });
+}
+
 // ---------------------------------------------------------------- chan_pingpong
 
 cogo::Task<> echo(cogo::Chan<int> in, cogo::Chan<int> out) {
@@ -56,8 +68,8 @@ cogo::Task<> pingpong(int n) {
 
 // One round trip over two unbuffered channels between two tasks.
 void chan_pingpong(benchmark::State& state) {
-  constexpr int kN = 300000;
-  for (auto _ : state) cogo::bench::report_ns_per_op(state, run_ns(pingpong(kN)) / kN);
+  constexpr int kN = 100000;
+  for (auto _ : state) cogo::bench::report_ns_per_op(state, median_of([] { return pingpong(kN); }, kN));
 }
 BENCHMARK(chan_pingpong)->Iterations(1);
 
@@ -88,8 +100,8 @@ cogo::Task<> spsc(int n) {
 
 // One item through a capacity-1024 channel, one producer task, one consumer task.
 void chan_buffered_spsc(benchmark::State& state) {
-  constexpr int kN = 2000000;
-  for (auto _ : state) cogo::bench::report_ns_per_op(state, run_ns(spsc(kN)) / kN);
+  constexpr int kN = 500000;
+  for (auto _ : state) cogo::bench::report_ns_per_op(state, median_of([] { return spsc(kN); }, kN));
 }
 BENCHMARK(chan_buffered_spsc)->Iterations(1);
 
@@ -110,8 +122,10 @@ cogo::Task<> mpmc(int per) {
 
 // One item through a capacity-1024 channel, 4 producer tasks, 4 consumer tasks.
 void chan_mpmc_4x4(benchmark::State& state) {
-  constexpr int kPer = 500000;
-  for (auto _ : state) cogo::bench::report_ns_per_op(state, run_ns(mpmc(kPer)) / (4.0 * kPer));
+  constexpr int kPer = 125000;
+  for (auto _ : state) {
+    cogo::bench::report_ns_per_op(state, median_of([] { return mpmc(kPer); }, 4.0 * kPer));
+  }
 }
 BENCHMARK(chan_mpmc_4x4)->Iterations(1);
 
@@ -130,10 +144,10 @@ cogo::Task<> select_loop(int n, long& sum) {
 
 // A select over two buffered channels, one of them ready.
 void select_2_ready(benchmark::State& state) {
-  constexpr int kN = 2000000;
+  constexpr int kN = 500000;
   for (auto _ : state) {
     long sum = 0;
-    cogo::bench::report_ns_per_op(state, run_ns(select_loop(kN, sum)) / kN);
+    cogo::bench::report_ns_per_op(state, median_of([&sum] { return select_loop(kN, sum); }, kN));
     benchmark::DoNotOptimize(sum);
   }
 }
@@ -183,8 +197,8 @@ cogo::Task<> spawn_all(int n) {
 
 // Start a task that only signals a wait group, then wait for all.
 void spawn_join(benchmark::State& state) {
-  constexpr int kN = 1000000;
-  for (auto _ : state) cogo::bench::report_ns_per_op(state, run_ns(spawn_all(kN)) / kN);
+  constexpr int kN = 200000;
+  for (auto _ : state) cogo::bench::report_ns_per_op(state, median_of([] { return spawn_all(kN); }, kN));
 }
 BENCHMARK(spawn_join)->Iterations(1);
 
@@ -246,10 +260,11 @@ cogo::Task<> fanout(const cogo::Context& parent, int groups) {
 
 // One group of 10,000 tasks on a cancel-cause context, the last one failing; per group.
 void errgroup_fanout_10k(benchmark::State& state) {
-  constexpr int kGroups = 40;
+  // Groups of 20 per run, runs for at least a second: a few hundred groups in all.
+  constexpr int kGroups = 20;
   auto [parent, cancel] = cogo::with_cancel(cogo::background());
   for (auto _ : state) {
-    cogo::bench::report_ns_per_op(state, run_ns(fanout(parent, kGroups)) / kGroups);
+    cogo::bench::report_ns_per_op(state, median_of([&parent] { return fanout(parent, kGroups); }, kGroups));
   }
 }
 BENCHMARK(errgroup_fanout_10k)->Iterations(1);

@@ -52,19 +52,43 @@ TEST(SchedulerLifetimeTest, TimersAndDeadlinesOutliveTheirScheduler) {
   EXPECT_GE(Clock::now() - again, 20ms);
 }
 
-Task<cogo::Timer> after_func_inside(std::atomic<cogo::Scheduler*>& ran_on) {
-  co_return cogo::after_func(30ms, [&ran_on] { ran_on.store(cogo::Scheduler::current()); });
+Task<cogo::Timer> after_func_inside(std::chrono::milliseconds d, std::atomic<cogo::Scheduler*>& ran_on) {
+  co_return cogo::after_func(d, [&ran_on] { ran_on.store(cogo::Scheduler::current()); });
 }
 
 TEST(SchedulerLifetimeTest, AnAfterFuncOutlivingItsSchedulerRunsOnTheDefaultOne) {
+  // The callback must fire after the scheduler is gone (else running on it is right):
+  // with a manual clock, it fires when the test says so.
+  cogo::ManualClock clock;
   std::atomic<cogo::Scheduler*> ran_on{nullptr};
   std::optional<cogo::Timer> t;
   {
-    cogo::Scheduler sched({.workers = 1});
-    t.emplace(sched.block_on(after_func_inside(ran_on)));
+    cogo::Scheduler sched({.workers = 1, .clock = &clock});
+    t.emplace(sched.block_on(after_func_inside(1s, ran_on)));
   }
+  clock.advance(1s);
   ASSERT_TRUE(cogo::test::eventually([&] { return ran_on.load() != nullptr; }));
   EXPECT_EQ(ran_on.load(), &cogo::Scheduler::default_scheduler());
+}
+
+TEST(SchedulerLifetimeTest, AnAfterFuncOnAnAdoptedClockRunsOnTheDefaultOne) {
+  // On the steady clock, whose service the default scheduler adopts; the delay is long
+  // enough for the scheduler to be gone first (a slower run is retried, longer).
+  for (auto d : {200ms, 800ms, 3000ms}) {
+    std::atomic<cogo::Scheduler*> ran_on{nullptr};
+    std::optional<cogo::Timer> t;
+    const auto start = Clock::now();
+    {
+      cogo::Scheduler sched({.workers = 1});
+      t.emplace(sched.block_on(after_func_inside(d, ran_on)));
+    }
+    const bool gone_first = Clock::now() - start < d;
+    ASSERT_TRUE(cogo::test::eventually([&] { return ran_on.load() != nullptr; }));
+    if (!gone_first) continue;
+    EXPECT_EQ(ran_on.load(), &cogo::Scheduler::default_scheduler());
+    return;
+  }
+  FAIL() << "the scheduler was never destroyed before its callback's delay passed";
 }
 
 // A context callback runs on the scheduler where it was registered, whoever cancels.

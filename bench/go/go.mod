@@ -1,0 +1,3 @@
+module cogo.example/bench
+
+go 1.23
