@@ -77,7 +77,6 @@ class [[nodiscard]] Task {
       promise_type& p = h_.promise();
       p.continuation_ = caller;
       if constexpr (std::is_base_of_v<detail::PromiseBase, P>) {
-        p.parent_ = &caller.promise();
         p.record_ = caller.promise().record_;
       } else {
         p.record_ = detail::this_thread().task;

@@ -8,10 +8,14 @@ namespace cogo::detail {
 IdleSet::IdleSet(std::size_t workers) : workers_(workers) { idle_.reserve(workers); }
 
 void IdleSet::notify_work() noexcept {
-  // A read-modify-write, not a load: it is ordered against announce()'s in the word's
-  // modification order (I1), which ThreadSanitizer and the C++ model both understand
-  // without fences.
-  const std::uint64_t w = word_.fetch_add(0, std::memory_order_acq_rel);
+  // A sequentially consistent fence, then the word (I1): if the fence comes before
+  // announce()'s read-modify-write in the total order, the announcing worker's recheck
+  // (sequentially consistent loads of the queues) sees the work made visible before
+  // the fence; if after, this load sees the worker idle. A fence rather than a
+  // read-modify-write of the word keeps the word's cache line shared between the
+  // workers: every push calls this.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const std::uint64_t w = word_.load(std::memory_order_relaxed);
   if (spin_count(w) == 0 && idle_count(w) > 0) wake_one();
 }
 

@@ -20,51 +20,37 @@ inline std::uint32_t next_random(std::uint32_t& s) noexcept {
 
 // ---------------------------------------------------------------- global queue
 
-void SchedulerImpl::push_global(RunItem* first, RunItem* last, std::size_t n) noexcept {
-  last->next_item = nullptr;
+void SchedulerImpl::push_global(RunItem* const* items, std::size_t n) noexcept {
   LockGuard g(global_mu_);
-  if (global_tail_ != nullptr) {
-    global_tail_->next_item = first;
-  } else {
-    global_head_ = first;
-  }
-  global_tail_ = last;
-  global_size_.store(global_size_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+  global_.push(items, n);
+  global_size_.store(global_.size(), std::memory_order_seq_cst);
 }
 
 RunItem* SchedulerImpl::pop_global(Worker& w) noexcept {
-  if (global_size_.load(std::memory_order_acquire) == 0) return nullptr;
-  RunItem* first = nullptr;
+  // Sequentially consistent: a worker's recheck must see a push whose notify_work() saw it
+  // spinning (idle.hpp, I1).
+  if (global_size_.load(std::memory_order_seq_cst) == 0) return nullptr;
+  RunItem* batch[RunQueue::kCapacity / 2];
   std::size_t n = 0;
   {
     LockGuard g(global_mu_);
-    const std::size_t size = global_size_.load(std::memory_order_relaxed);
+    const std::size_t size = global_.size();
     if (size == 0) return nullptr;
     // A fair share, bounded by what is there and by the room in the local queue.
-    n = std::min<std::size_t>({size, size / workers_.size() + 1, RunQueue::kCapacity / 2,
-                               RunQueue::kCapacity - w.queue.size()});
-    if (n == 0) n = 1;
-    first = global_head_;
-    RunItem* last = first;
-    for (std::size_t i = 1; i < n; ++i) last = last->next_item;
-    global_head_ = last->next_item;
-    if (global_head_ == nullptr) global_tail_ = nullptr;
-    last->next_item = nullptr;
-    global_size_.store(size - n, std::memory_order_release);
+    std::size_t want = std::min<std::size_t>({size, size / workers_.size() + 1, RunQueue::kCapacity / 2,
+                                              RunQueue::kCapacity - w.queue.size()});
+    if (want == 0) want = 1;
+    n = global_.pop(batch, want);
+    global_size_.store(global_.size(), std::memory_order_release);
   }
   // The first runs now; the rest go to the local queue, where they fit by the bound, and
   // where an idle worker may steal them while this one runs the first.
-  RunItem* rest = first->next_item;
-  if (rest == nullptr) return first;
-  while (rest != nullptr) {
-    RunItem* next = rest->next_item;
-    if (!w.queue.push(rest)) {
-      push_global(rest, rest, 1);  // unreachable by the bound; kept for safety
-    }
-    rest = next;
+  if (n == 1) return batch[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    if (!w.queue.push(batch[i])) push_global(&batch[i], 1);  // unreachable by the bound
   }
   idle_.notify_work();
-  return first;
+  return batch[0];
 }
 
 // ---------------------------------------------------------------- local queues
@@ -83,15 +69,10 @@ void SchedulerImpl::push_local(Worker& w, RunItem* item, bool next) noexcept {
   }
   if (!w.queue.push(item)) {
     // Full: move half of the queue and this item to the global queue, as Go does.
-    RunItem* half[RunQueue::kCapacity / 2];
+    RunItem* half[RunQueue::kCapacity / 2 + 1];
     const std::uint32_t n = w.queue.grab(half);
-    for (std::uint32_t i = 0; i + 1 < n; ++i) half[i]->next_item = half[i + 1];
-    if (n > 0) {
-      half[n - 1]->next_item = item;
-      push_global(half[0], item, n + 1);
-    } else {
-      push_global(item, item, 1);
-    }
+    half[n] = item;
+    push_global(half, n + 1);
   }
   idle_.notify_work();
 }
@@ -123,7 +104,7 @@ RunItem* SchedulerImpl::steal(Worker& w) noexcept {
     if (&v == &w) continue;
     if (std::uint32_t got = v.queue.grab(batch)) {
       for (std::uint32_t i = 1; i < got; ++i) {
-        if (!w.queue.push(batch[i])) push_global(batch[i], batch[i], 1);
+        if (!w.queue.push(batch[i])) push_global(&batch[i], 1);
       }
       w.steals.fetch_add(got, std::memory_order_relaxed);
       if (got > 1) idle_.notify_work();  // what this worker will not run at once
@@ -160,7 +141,7 @@ void SchedulerImpl::schedule(RunItem* item, bool next) noexcept {
   // Counted so that the destructor, which may run as soon as the item's task finishes,
   // waits for this call to stop touching the scheduler.
   outside_calls_.fetch_add(1, std::memory_order_relaxed);
-  push_global(item, item, 1);
+  push_global(&item, 1);
   idle_.notify_work();
   outside_calls_.fetch_sub(1, std::memory_order_release);
 }

@@ -107,7 +107,7 @@ void resume_loop(std::coroutine_handle<> h) noexcept {
 
 void finish_root(PromiseBase& p) noexcept {
   TaskRecord* r = p.record_;
-  std::coroutine_handle<> h = p.self_;
+  std::coroutine_handle<> h = p.start_.handle;
   if (p.exception_) {
     std::string what = "an exception";
     try {
@@ -127,7 +127,7 @@ void finish_root(PromiseBase& p) noexcept {
   tls_runtime.task = nullptr;
   // Leave the dumps before the frame goes, and count the task ended only once its frame
   // (and every destructor in it) is gone.
-  auto* sched = static_cast<SchedulerImpl*>(r->scheduler);
+  SchedulerImpl* sched = static_cast<RegistryShard*>(r->registry_shard)->sched;
   void* shard = sched->unregister(r);
   h.destroy();
   sched->task_ended(shard);

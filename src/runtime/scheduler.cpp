@@ -41,6 +41,7 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
       owner_(owner),
       timers_(timers != nullptr ? timers : TimerService::make_steady(this)),
       idle_(workers == 0 ? std::max(1u, std::thread::hardware_concurrency()) : workers) {
+  external_registry_.sched = this;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
@@ -50,6 +51,7 @@ SchedulerImpl::SchedulerImpl(Scheduler* owner, unsigned workers, TimerService* t
     w->rng = 0x9E3779B9u * (i + 1);
     w->seen_ticks.assign(workers, 0);
     w->idle.poller = &w->poller;
+    w->registry.sched = this;
     workers_.push_back(std::move(w));
   }
   try {
@@ -258,11 +260,12 @@ void SchedulerImpl::run(Worker& w, RunItem* item) noexcept {
   for (;;) {
     const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed) + 1;
     w.ticks.store(tick, std::memory_order_relaxed);
-    if (tick % 16 == 0) tls_runtime.now_coarse = monotonic_ns_coarse();
+    if (tick % 16 == 0) tls_runtime.now_coarse = monotonic_ns_coarse();  // see note_wait
     if (item->handle) {
       resume_loop(item->handle);
     } else {
-      item->fn(item);
+      auto* r = static_cast<Runnable*>(item);
+      r->run(r);
     }
     tls_runtime.task = nullptr;
     if (w.inherit >= kInherit || w.runnext.load(std::memory_order_relaxed) == nullptr) return;
@@ -322,8 +325,8 @@ void SchedulerImpl::worker_main(Worker& w) noexcept {
   tls_runtime.worker = &w;
   tls_runtime.target = this;
   int idle_rounds = 0;
+  tls_runtime.now_coarse = monotonic_ns_coarse();
   for (;;) {
-    tls_runtime.now_coarse = monotonic_ns_coarse();
     RunItem* item = find_work(w);
     if (item == nullptr) {
       if (idle_.stopping()) break;
@@ -342,7 +345,10 @@ void SchedulerImpl::worker_main(Worker& w) noexcept {
         break;
       }
       item = find_work(w);  // the recheck (I1)
-      if (item == nullptr) park(w);
+      if (item == nullptr) {
+        park(w);
+        tls_runtime.now_coarse = monotonic_ns_coarse();
+      }
       idle_.retract(w.idle);
       if (item == nullptr) continue;
       // Notifiers that saw this worker spinning before it announced woke nobody, counting

@@ -34,12 +34,16 @@ void SchedulerImpl::spawn(PromiseBase& p, std::coroutine_handle<> h, std::string
   r->parent_id = tls_runtime.task != nullptr ? tls_runtime.task->id : 0;
   r->name = std::move(name);
   r->start_site = site;
-  r->scheduler = this;
   r->registry_shard = &shard;
 #if COGO_TASK_REGISTRY
   r->push_frame(frame_function(h.address()));
 #endif
-  shard.started.fetch_add(1, std::memory_order_relaxed);
+  if (own != nullptr) {
+    // Only this worker writes its shard's counts.
+    shard.started.store(shard.started.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  } else {
+    shard.started.fetch_add(1, std::memory_order_relaxed);
+  }
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_spawn(r);
   p.record_ = r;
   p.start_.handle = h;
@@ -73,7 +77,16 @@ void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
 }
 
 void SchedulerImpl::task_ended(void* shard) noexcept {
-  // Pairs with live_tasks(): whoever sees the count rise sees the frame gone.
+  // Counted in the shard of the worker where the task ended, which only that worker
+  // writes (a store, no read-modify-write, no line shared with the spawner); elsewhere in
+  // the task's own. Pairs with live_tasks(): whoever sees the count rise sees the frame
+  // gone.
+  auto* w = static_cast<Worker*>(tls_runtime.worker);
+  if (w != nullptr && w->sched == this) {
+    std::atomic<std::uint64_t>& n = w->registry.ended;
+    n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    return;
+  }
   static_cast<RegistryShard*>(shard)->ended.fetch_add(1, std::memory_order_release);
 }
 

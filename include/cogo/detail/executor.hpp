@@ -18,17 +18,11 @@ std::uint64_t current_scheduler_id() noexcept;
 // that was current where it was made (its home), as an Asio handler belongs to its
 // associated executor: post() runs it there, or on the default scheduler once its home
 // is gone.
+// A RunItem whose handle is null is a Runnable.
 struct Runnable : RunItem {
-  Runnable() noexcept { fn = &call_run; }
   // Runs the work and releases whatever the queue held; called once per post().
   void (*run)(Runnable* self) noexcept = nullptr;
   std::uint64_t home = current_scheduler_id();
-
- private:
-  static void call_run(RunItem* self) noexcept {
-    auto* r = static_cast<Runnable*>(self);
-    r->run(r);
-  }
 };
 
 // Runs r->run(r) soon on a worker of r's home scheduler, never on the caller's stack.

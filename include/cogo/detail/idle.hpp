@@ -27,11 +27,13 @@
 // Invariants (checked by the spin model tests/models/idle.pml and by the stress tests in
 // tests/stress/idle_stress_test.cpp):
 //   I1. No lost wake-up: work made visible before notify_work() is seen by a worker that
-//       is awake or spinning, or notify_work() wakes one. announce() and notify_work()
-//       both read-modify-write the one word holding the idle and spinning counts, so one
-//       of them comes second in its modification order and sees the other: either the
-//       notifier sees the worker idle (and wakes one, or sees a spinner that must
-//       recheck), or the worker's recheck (step 4) sees the work.
+//       is awake or spinning, or notify_work() wakes one. announce() read-modify-writes
+//       the one word holding the idle and spinning counts (sequentially consistent), and
+//       notify_work() issues a sequentially consistent fence before reading it, so one
+//       of them comes second in the total order and sees the other: either the notifier
+//       sees the worker idle (and wakes one, or sees a spinner that must recheck), or
+//       the worker's recheck (step 4, sequentially consistent loads of the queues) sees
+//       the work.
 //   I2. The last spinner to stop spinning without finding work has announced first (the
 //       same read-modify-write), so a notifier that saw it spinning is covered by its
 //       recheck; a spinner that finds work and was the last one, and a worker whose
@@ -183,9 +185,11 @@ class IdleSet {
   const std::size_t workers_;
   Lock mu_;
   std::vector<Slot*> idle_ COGO_GUARDED_BY(mu_);
-  std::atomic<std::uint64_t> word_{0};
+  // On lines of their own: the word is written whenever a worker starts or stops
+  // spinning or sleeping, and every worker reads the keeper on every run.
+  alignas(64) std::atomic<std::uint64_t> word_{0};
+  alignas(64) std::atomic<Slot*> keeper_{nullptr};
   std::atomic<bool> stopping_{false};
-  std::atomic<Slot*> keeper_{nullptr};
 };
 
 }  // namespace cogo::detail

@@ -44,7 +44,6 @@ class PromiseBase {
 #endif
         return transfer_to(p.continuation_);
       }
-      p.self_ = h;
       ThreadState& ts = this_thread();
       if (ts.in_loop) {
         ts.finished = &p;  // the loop frees it once this frame is off the stack
@@ -61,11 +60,10 @@ class PromiseBase {
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
 
   std::coroutine_handle<> continuation_;  // the frame awaiting this one; null for a root
-  std::coroutine_handle<> self_;          // set when a root finishes, for finish_root
-  PromiseBase* parent_ = nullptr;         // that frame's promise, when it is a cogo Task
   TaskRecord* record_ = nullptr;          // the task this frame runs in
   std::exception_ptr exception_;
-  RunItem start_;                         // a root task's first run, queued by spawn
+  RunItem start_;                         // a root's first run, queued by spawn; its handle
+                                          // is the root's own, which finish_root destroys
 };
 
 template <class T>

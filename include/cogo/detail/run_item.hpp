@@ -6,8 +6,8 @@
 // Queueing therefore never allocates, so no wake-up can fail for want of memory.
 //
 // An item is in at most one queue at a time: it is queued once per wake-up, and the
-// scheduler reads `handle` or `fn` before it runs the item, after which the owner may
-// reuse or free it.
+// scheduler reads it before it runs it, after which the owner may reuse or free it.
+// Sixteen bytes: every parked task holds one in its frame.
 #pragma once
 
 #include <coroutine>
@@ -15,11 +15,9 @@
 namespace cogo::detail {
 
 struct RunItem {
-  RunItem* next_item = nullptr;   // link in a scheduler's global queue
-  std::coroutine_handle<> handle;  // the coroutine to resume; null for a callback
-  // A callback: runs the work and releases whatever the queue held. Called exactly once
-  // per queueing, when `handle` is null.
-  void (*fn)(RunItem* self) noexcept = nullptr;
+  RunItem* next_item = nullptr;   // link in a scheduler's global queue (when it overflows)
+  // The coroutine to resume; null for a callback, which is then a Runnable (executor.hpp).
+  std::coroutine_handle<> handle;
 };
 
 }  // namespace cogo::detail

@@ -42,8 +42,10 @@ class RunQueue {
   // queue to the global queue.
   std::uint32_t grab(RunItem** out) noexcept {
     for (;;) {
-      std::uint32_t h = head_.load(std::memory_order_acquire);
-      const std::uint32_t t = tail_.load(std::memory_order_acquire);
+      // Sequentially consistent: an idle worker's recheck must see a push whose
+      // notify_work() saw it spinning (idle.hpp, I1).
+      std::uint32_t h = head_.load(std::memory_order_seq_cst);
+      const std::uint32_t t = tail_.load(std::memory_order_seq_cst);
       std::uint32_t n = t - h;
       n -= n / 2;
       if (n == 0) return 0;

@@ -155,15 +155,15 @@ struct TaskRecord {
   std::uint64_t parent_id = 0;
   std::string name;
   source_location start_site;
-  void* scheduler = nullptr;              // the SchedulerImpl it runs on
-  void* registry_shard = nullptr;         // the shard it counts in, and is listed in
-  // Listed in its shard from its first suspension on (see list_task); only the task's
-  // own thread reads or writes this.
-  bool listed = false;
+  // The shard it counts in and is listed in; the shard knows its scheduler.
+  void* registry_shard = nullptr;
   void* context = nullptr;                // a bound context node (diag::bind_context), guarded by
                                           // the shard's lock
   std::atomic<std::uint8_t> state{0};     // TaskState
   std::atomic<std::uint8_t> wait_reason{0};
+  // Listed in its shard from its first suspension on (see list_task); only the task's
+  // own thread reads or writes this.
+  bool listed = false;
   std::atomic<std::uint32_t> seq{0};
   AtomicSite wait_site;
   std::atomic<std::int64_t> wait_since{0};   // the worker's now_coarse at the wait

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cogo/detail/executor.hpp"
+#include "cogo/detail/global_queue.hpp"
 #include "cogo/detail/idle.hpp"
 #include "cogo/detail/list.hpp"
 #include "cogo/detail/lock.hpp"
@@ -43,12 +44,14 @@ class SchedulerImpl;
 
 // One list of live tasks. Each worker has one (tasks it spawned), plus one for spawns
 // from other threads; a finished task leaves the list it joined. Live tasks are counted
-// as started minus ended, per shard.
+// as started (in the spawner's shard) minus ended (in the shard of the worker where they
+// end), summed over shards: each worker's counters have one writer.
 struct RegistryShard {
+  SchedulerImpl* sched = nullptr;
   Lock mu;
   List tasks COGO_GUARDED_BY(mu);
-  std::atomic<std::uint64_t> started{0};  // records added
-  std::atomic<std::uint64_t> ended{0};    // tasks ended, frames freed
+  alignas(64) std::atomic<std::uint64_t> started{0};  // records added
+  alignas(64) std::atomic<std::uint64_t> ended{0};    // tasks ended, frames freed
 };
 
 struct alignas(64) Worker {
@@ -170,7 +173,7 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   void leave_keeper(Worker& w) noexcept;
   void run(Worker& w, RunItem* item) noexcept;
   void push_local(Worker& w, RunItem* item, bool next) noexcept;
-  void push_global(RunItem* first, RunItem* last, std::size_t n) noexcept;
+  void push_global(RunItem* const* items, std::size_t n) noexcept;
   void schedule(RunItem* item, bool next) noexcept;
   void request_monitor() noexcept;
   bool quiescent() const noexcept;
@@ -189,10 +192,9 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   List adopted_ COGO_GUARDED_BY(adopted_mu_);
   std::atomic<bool> has_adopted_{false};
 
-  // The global queue: an intrusive FIFO through RunItem::next_item.
-  Lock global_mu_;
-  RunItem* global_head_ COGO_GUARDED_BY(global_mu_) = nullptr;
-  RunItem* global_tail_ COGO_GUARDED_BY(global_mu_) = nullptr;
+  // The global queue (global_queue.hpp) and its size, read without the lock.
+  alignas(64) Lock global_mu_;
+  GlobalQueue global_ COGO_GUARDED_BY(global_mu_);
   std::atomic<std::size_t> global_size_{0};
 
   IdleSet idle_;
