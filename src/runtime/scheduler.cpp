@@ -95,8 +95,31 @@ SchedulerImpl::~SchedulerImpl() {
   } else {
     timers_->release();
   }
-  LockGuard g(adopted_mu_);
-  while (ListNode* n = adopted_.pop_front()) TimerService::from_adopted_link(n)->release();
+  {
+    LockGuard g(adopted_mu_);
+    while (ListNode* n = adopted_.pop_front()) TimerService::from_adopted_link(n)->release();
+  }
+  delete io_.load(std::memory_order_acquire);
+}
+
+IoExtension* SchedulerImpl::install_io(std::unique_ptr<IoExtension> ext) noexcept {
+  IoExtension* expected = nullptr;
+  if (io_.compare_exchange_strong(expected, ext.get(), std::memory_order_acq_rel)) {
+    ext.release();
+    // Every worker attaches its driver at its next look for work; wake those asleep.
+    for (auto& w : workers_) w->poller.interrupt();
+    return io_.load(std::memory_order_acquire);
+  }
+  return expected;  // `ext` goes: another was installed first
+}
+
+void SchedulerImpl::poll_io(Worker& w) noexcept {
+  if (COGO_UNLIKELY(!w.poller.has_io())) {
+    IoExtension* ext = io_.load(std::memory_order_acquire);
+    if (COGO_LIKELY(ext == nullptr)) return;
+    w.poller.attach(ext->driver(w.index));
+  }
+  w.poller.poll_io();
 }
 
 SchedulerImpl& SchedulerImpl::current_or_default() noexcept {
@@ -278,16 +301,21 @@ void SchedulerImpl::run(Worker& w, RunItem* item) noexcept {
 RunItem* SchedulerImpl::find_work(Worker& w) noexcept {
   const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed);
   if (tick - w.last_check >= kCheckInterval) {
+    // Every so many runs: the timers, ready I/O and the global queue come first, so that
+    // a busy worker cannot starve them.
     w.last_check = tick;
     fire_timers(true);
+    poll_io(w);
     if (RunItem* it = pop_global(w)) return it;
   }
   if (RunItem* it = take_local(w)) return it;
   if (RunItem* it = pop_global(w)) return it;
-  // Due timers wake their tasks into this worker's slots.
+  // Due timers and ready I/O wake their tasks into this worker's slots.
   if (fire_timers(true)) {
     if (RunItem* it = take_local(w)) return it;
   }
+  poll_io(w);
+  if (RunItem* it = take_local(w)) return it;
   return steal(w);
 }
 

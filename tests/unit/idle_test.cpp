@@ -144,7 +144,7 @@ COGO_RUNTIME_TEST_SUITE(IdleWakeTest);
 
 // The protocol's own pieces.
 TEST(IdleSetTest, AnInterruptBeforeTheWaitIsKept) {
-  cogo::detail::FutexPoller p;
+  cogo::detail::WorkerPoller p;
   p.interrupt();
   const auto start = std::chrono::steady_clock::now();
   p.wait(cogo::detail::kNoDeadline);  // returns at once: the interrupt is pending
@@ -157,7 +157,7 @@ TEST(IdleSetTest, AnInterruptBeforeTheWaitIsKept) {
 
 TEST(IdleSetTest, WakeOneTakesAWorkerOutAndCountsItSpinning) {
   cogo::detail::IdleSet set(2);
-  cogo::detail::FutexPoller p;
+  cogo::detail::WorkerPoller p;
   cogo::detail::IdleSet::Slot s;
   s.poller = &p;
   set.announce(s);
@@ -174,7 +174,7 @@ TEST(IdleSetTest, WakeOneTakesAWorkerOutAndCountsItSpinning) {
 
 TEST(IdleSetTest, StopInterruptsEveryIdleWorker) {
   cogo::detail::IdleSet set(2);
-  cogo::detail::FutexPoller pa, pb;
+  cogo::detail::WorkerPoller pa, pb;
   cogo::detail::IdleSet::Slot a, b;
   a.poller = &pa;
   b.poller = &pb;

@@ -3,9 +3,9 @@
 // stops. Internal.
 //
 // Two parts:
-//   - Poller: one per worker, the thing it sleeps in. FutexPoller sleeps on a futex; an
-//     I/O poller (an Asio io_context per worker) can take its place behind the same
-//     interface, so that a sleeping worker also wakes for I/O completions.
+//   - Poller: one per worker, the thing it sleeps in. WorkerPoller sleeps on a futex, or
+//     in the worker's IoDriver once I/O is attached (cogo::asio: the worker's own
+//     io_context), so that a sleeping worker also wakes for I/O completions.
 //   - IdleSet: one per scheduler, the set of idle workers, the count of spinning ones,
 //     the stop flag and the timer keeper (the one idle worker that sleeps only until the
 //     earliest timer; the others sleep until woken).
@@ -90,23 +90,66 @@ class Poller {
   virtual void interrupt() noexcept = 0;
 };
 
-// A Poller on a futex word: 1 while an interrupt is pending.
-class FutexPoller final : public Poller {
+// What a worker sleeps in when it does I/O: its own event loop (cogo::asio supplies one,
+// the worker's io_context). The core knows no more of it than this.
+class IoDriver {
+ public:
+  IoDriver() = default;
+  IoDriver(const IoDriver&) = delete;
+  IoDriver& operator=(const IoDriver&) = delete;
+  virtual ~IoDriver() = default;
+
+  // Owner: runs the completions that are ready, without blocking; returns how many ran.
+  virtual std::size_t poll() noexcept = 0;
+  // Owner: runs completions until one has run, the CLOCK_MONOTONIC deadline passes
+  // (kNoDeadline: none), or interrupt() is called; may return spuriously.
+  virtual void wait(std::int64_t deadline_ns) noexcept = 0;
+  // Any thread: makes the current or the next wait() return.
+  virtual void interrupt() noexcept = 0;
+};
+
+// A worker's Poller: a futex word, 1 while an interrupt is pending, and, once I/O is
+// attached, the worker's IoDriver, which it then sleeps in instead of the futex.
+//
+// The worker attaches its driver itself, between waits: interrupt() sets the word and
+// then reads the driver, and the worker attaches the driver before a wait reads the word
+// (both sequentially consistent), so an interrupt that missed the driver is seen as the
+// word, and no worker is asleep on the futex once interrupts go to the driver.
+class WorkerPoller final : public Poller {
  public:
   void wait(std::int64_t deadline_ns) noexcept override {
-    futex_wait(word_, 0, deadline_ns);
+    if (word_.load(std::memory_order_seq_cst) != 0) return;
+    if (IoDriver* io = io_.load(std::memory_order_seq_cst)) {
+      io->wait(deadline_ns);
+    } else {
+      futex_wait(word_, 0, deadline_ns);
+    }
   }
   // An exchange, not a store: taking an interrupt synchronizes with whoever sent it, so
   // what it published before interrupting (a monitor request, an armed timer) is seen.
   void consume() noexcept override { word_.exchange(0, std::memory_order_acq_rel); }
   void interrupt() noexcept override {
-    // Already pending: the owner is not asleep on it (its wait would have returned), so
-    // there is nobody to wake.
-    if (word_.exchange(1, std::memory_order_acq_rel) == 0) futex_wake(word_, 1);
+    // Already pending: whoever set it woke the worker (or it has not slept yet).
+    if (word_.exchange(1, std::memory_order_seq_cst) != 0) return;
+    if (IoDriver* io = io_.load(std::memory_order_seq_cst)) {
+      io->interrupt();
+    } else {
+      futex_wake(word_, 1);
+    }
   }
+
+  // Owner: runs ready I/O completions, if a driver is attached; how many ran.
+  std::size_t poll_io() noexcept {
+    IoDriver* io = io_.load(std::memory_order_relaxed);
+    return io != nullptr ? io->poll() : 0;
+  }
+  bool has_io() const noexcept { return io_.load(std::memory_order_relaxed) != nullptr; }
+  // Owner, once, between waits: the driver must outlive the worker.
+  void attach(IoDriver* io) noexcept { io_.store(io, std::memory_order_seq_cst); }
 
  private:
   std::atomic<std::uint32_t> word_{0};
+  std::atomic<IoDriver*> io_{nullptr};
 };
 
 class IdleSet {

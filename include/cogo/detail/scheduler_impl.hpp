@@ -42,6 +42,18 @@ namespace cogo::detail {
 
 class SchedulerImpl;
 
+// I/O for a scheduler's workers (cogo::asio implements it: an io_context per worker).
+// Installed once; destroyed with the scheduler, after its workers have stopped.
+class IoExtension {
+ public:
+  IoExtension() = default;
+  IoExtension(const IoExtension&) = delete;
+  IoExtension& operator=(const IoExtension&) = delete;
+  virtual ~IoExtension() = default;
+  // The driver of worker `index`; the worker attaches it itself.
+  virtual IoDriver* driver(unsigned index) noexcept = 0;
+};
+
 // One list of live tasks. Each worker has one (tasks it spawned), plus one for spawns
 // from other threads; a finished task leaves the list it joined. Live tasks are counted
 // as started (in the spawner's shard) minus ended (in the shard of the worker where they
@@ -69,7 +81,7 @@ struct alignas(64) Worker {
   std::uint32_t rng = 1;                     // owner only
   std::uint64_t next_id = 0, id_limit = 0;   // owner only: a block of task ids
   std::vector<std::uint64_t> seen_ticks;     // owner only: victims' ticks at the last look
-  FutexPoller poller;
+  WorkerPoller poller;
   IdleSet::Slot idle;
   RegistryShard registry;
   std::thread thread;
@@ -107,6 +119,16 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   // Adopts a timer service whose scheduler is gone, so that its armed timers and
   // deadlines still fire on time (on this scheduler's workers). Takes one reference.
   void adopt_timers(TimerService* svc) noexcept;
+
+  // I/O: installs `ext` unless one is installed already (then `ext` is destroyed), and
+  // returns the one installed. Every worker attaches its driver before it next sleeps.
+  IoExtension* install_io(std::unique_ptr<IoExtension> ext) noexcept;
+  IoExtension* io_extension() const noexcept { return io_.load(std::memory_order_acquire); }
+  // The index of the calling worker of this scheduler, or -1.
+  int worker_index_here() const noexcept {
+    auto* w = static_cast<Worker*>(this_thread().worker);
+    return w != nullptr && w->sched == this ? static_cast<int>(w->index) : -1;
+  }
 
   // A root task ends in two steps: its record leaves the registry and is freed (returns
   // its shard), then, once the frame is freed, the task stops counting as live.
@@ -160,6 +182,8 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
  private:
   void worker_main(Worker& w) noexcept;
   RunItem* find_work(Worker& w) noexcept;
+  // Attaches the worker's I/O driver once the scheduler has one; runs ready completions.
+  void poll_io(Worker& w) noexcept;
   RunItem* take_local(Worker& w) noexcept;
   RunItem* pop_global(Worker& w) noexcept;
   RunItem* steal(Worker& w) noexcept;
@@ -204,6 +228,7 @@ class SchedulerImpl final : public ResumeTarget, public TimerDriver {
   std::uint64_t monitor_ticks_ = 0;         // the keeper's only: ticks() at its last plan
   std::atomic<int> outside_calls_{0};  // schedule() calls in flight from non-workers
   std::atomic<bool> accepting_{true};
+  std::atomic<IoExtension*> io_{nullptr};  // owned; freed after the workers stop
 
   RegistryShard external_registry_;
 
