@@ -251,6 +251,14 @@ void Error::write(std::string& out, const source_location* outer) const {
   }
   const std::string_view msg = message();
   const bool context_code = is_context_code(code_);
+  if (context_code && !msg.empty() && cause() && cause().code_ == code_) {
+    // An operation that a context ended, wrapping the context's own error or cause
+    // (cogo::asio's "read from 10.0.0.1:80 canceled"): what ended, then why.
+    out += msg;
+    out += ": ";
+    cause().write(out, outer);
+    return;
+  }
   if (context_code || msg.empty()) {
     out += code_.message();
   } else if (code_ == errc::unknown) {

@@ -98,6 +98,23 @@ TEST(ErrorTest, EqualityIsByValueNotByText) {
   EXPECT_TRUE(Error(errc::canceled) == errc::canceled);
 }
 
+// An operation a context ended, wrapping the context's error: what ended, then why.
+TEST(ErrorTest, AnOperationEndedByItsContextSaysWhatEndedThenWhy) {
+  const Error why(cogo::make_error_code(errc::deadline_exceeded), "deadline set at handler.cpp:40, 2s",
+                  cogo::source_location());
+  const Error op(cogo::make_error_code(errc::deadline_exceeded), "read from 127.0.0.1:5123 canceled",
+                 why, cogo::source_location());
+  EXPECT_EQ(op.to_string(),
+            "read from 127.0.0.1:5123 canceled: context deadline exceeded (deadline set at "
+            "handler.cpp:40, 2s)");
+  EXPECT_TRUE(op.is(errc::deadline_exceeded));
+  EXPECT_TRUE(op.is_timeout());
+  // A cause of another kind keeps the usual form.
+  const Error other(cogo::make_error_code(errc::canceled), "shutting down", Error("because"),
+                    cogo::source_location());
+  EXPECT_NE(other.to_string().find("context canceled"), std::string::npos) << other;
+}
+
 TEST(ErrorTest, StreamsAsOneLine) {
   std::ostringstream os;
   os << Error("line", cogo::source_location());
