@@ -67,6 +67,7 @@ void dump_level2(std::ostream& os, const std::vector<TaskInfo>& list) {
             [](const TaskInfo* a, const TaskInfo* b) { return a->id < b->id; });
   for (const TaskInfo* t : order) {
     os << task_label(t->id, t->name) << " [" << state_text(*t);
+    if (t->state == TaskState::waiting && !t->wait_detail.empty()) os << ": " << t->wait_detail;
     if (t->state == TaskState::waiting) os << ", " << waited_text(t->waiting_for);
     os << "]:\n";
     // The await chain, innermost first; only the innermost frame's site is known (where

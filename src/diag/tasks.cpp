@@ -36,6 +36,7 @@ void copy_record(const TaskRecord& r, std::int64_t now, diag::TaskInfo& out) {
   if (out.state == diag::TaskState::waiting) {
     out.wait_reason = wait_reason_text(static_cast<WaitReason>(rd.reason));
     out.wait_site = rd.wait_site;
+    out.wait_detail = rd.detail;
     out.waiting_for = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - rd.since));
   }
   out.chain_depth = rd.depth;

@@ -1,6 +1,7 @@
 // Task bookkeeping, spawning, yield, and where callbacks run.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "cogo/detail/executor.hpp"
@@ -71,7 +72,7 @@ ResumeTarget& resume_target_here() noexcept {
   return SchedulerImpl::current_or_default();
 }
 
-void note_wait(WaitReason reason, const source_location& site) noexcept {
+void note_wait(WaitReason reason, const source_location& site, const char* detail) noexcept {
   TaskRecord* t = tls_runtime.task;
   if (t == nullptr) return;
   if (COGO_UNLIKELY(g_tracing.load(std::memory_order_relaxed))) trace_stop(t, wait_reason_text(reason));
@@ -83,10 +84,21 @@ void note_wait(WaitReason reason, const source_location& site) noexcept {
   t->wait_reason.store(static_cast<std::uint8_t>(reason), std::memory_order_release);
   t->wait_site.store(site);
   t->wait_since.store(tls_runtime.now_coarse, std::memory_order_release);
+  WaitDetail* d = t->detail.load(std::memory_order_relaxed);
+  if (COGO_UNLIKELY(detail != nullptr)) {
+    if (d == nullptr) {
+      d = new (std::nothrow) WaitDetail;  // none if out of memory: the dump says less
+      t->detail.store(d, std::memory_order_release);
+    }
+    if (d != nullptr) d->store(detail);
+  } else if (COGO_UNLIKELY(d != nullptr)) {
+    d->clear();
+  }
   t->seq.store(seq + 2, std::memory_order_release);
   t->state.store(static_cast<std::uint8_t>(TaskState::waiting), std::memory_order_release);
 #else
   (void)site;
+  (void)detail;
 #endif
 }
 

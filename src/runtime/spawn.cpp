@@ -70,6 +70,7 @@ void* SchedulerImpl::unregister(TaskRecord* r) noexcept {
   }
   // No dump can reach the record any more; bind_context ran on this task's thread.
   if (r->context != nullptr) static_cast<Node*>(r->context)->release();
+  delete r->detail.load(std::memory_order_relaxed);
 #endif
   r->~TaskRecord();
   pool_free(r, sizeof(TaskRecord));

@@ -147,6 +147,32 @@ void refuse_blocking_wait(const char* what, const source_location& where);
 // as a sequence lock: `seq` is odd while note_wait writes them. Every field is an atomic
 // with release stores and acquire loads (plain moves on x86), so a reader that saw any
 // field of a newer wait also sees `seq` changed and retries.
+// What a wait is on, in a few words, for dumps ("read 127.0.0.1:5123"): text kept in
+// atomic words so that dumps may read it while the task's thread changes it (under the
+// record's sequence lock). Allocated on a task's first wait that has one.
+struct WaitDetail {
+  static constexpr std::size_t kWords = 6;  // 47 characters and a terminator
+  std::atomic<std::uint64_t> words[kWords] = {};
+
+  void store(const char* text) noexcept {
+    char buf[kWords * 8] = {};
+    for (std::size_t i = 0; i + 1 < sizeof buf && text[i] != '\0'; ++i) buf[i] = text[i];
+    for (std::size_t i = 0; i < kWords; ++i) {
+      std::uint64_t w;
+      std::memcpy(&w, buf + i * 8, 8);
+      words[i].store(w, std::memory_order_release);
+    }
+  }
+  void clear() noexcept { words[0].store(0, std::memory_order_release); }
+  void load(char (&out)[kWords * 8]) const noexcept {
+    for (std::size_t i = 0; i < kWords; ++i) {
+      const std::uint64_t w = words[i].load(std::memory_order_acquire);
+      std::memcpy(out + i * 8, &w, 8);
+    }
+    out[kWords * 8 - 1] = '\0';
+  }
+};
+
 struct TaskRecord {
   static constexpr std::uint32_t kMaxFrames = 8;  // await-chain frames remembered
 
@@ -167,6 +193,9 @@ struct TaskRecord {
   std::atomic<std::uint32_t> seq{0};
   AtomicSite wait_site;
   std::atomic<std::int64_t> wait_since{0};   // the worker's now_coarse at the wait
+  // The current wait's detail, if it has one (see WaitDetail); owned, freed with the
+  // record. Only the task's thread sets the pointer.
+  std::atomic<WaitDetail*> detail{nullptr};
   // The await chain: the resume function of each cogo frame, outermost first, as its
   // distance from code_anchor() (4 bytes instead of 8 keeps a parked task small; code
   // more than 2 GiB away is kept as kFarFrame). `depth` may exceed kMaxFrames; the
@@ -206,6 +235,7 @@ struct TaskRecord {
     std::uint32_t depth = 0;  // may exceed `kept`
     std::uint32_t kept = 0;
     std::int32_t frames[kMaxFrames] = {};
+    char detail[WaitDetail::kWords * 8] = {};  // empty: none
   };
   void read(Reading& out) const noexcept {
     for (int attempt = 0; attempt < 16; ++attempt) {
@@ -218,6 +248,11 @@ struct TaskRecord {
       out.kept = out.depth < kMaxFrames ? out.depth : kMaxFrames;
       for (std::uint32_t i = 0; i < out.kept; ++i) {
         out.frames[i] = frames[i].load(std::memory_order_acquire);
+      }
+      if (const WaitDetail* d = detail.load(std::memory_order_acquire)) {
+        d->load(out.detail);
+      } else {
+        out.detail[0] = '\0';
       }
       const std::uint32_t s2 = seq.load(std::memory_order_relaxed);
       if (s1 == s2 && (s1 & 1U) == 0) return;  // a consistent copy; else it changed: again
@@ -271,8 +306,9 @@ inline void list_task(TaskRecord* t) noexcept {
 #endif
 }
 
-// Marks the current task (if any) waiting for `reason` at `site`.
-void note_wait(WaitReason reason, const source_location& site) noexcept;
+// Marks the current task (if any) waiting for `reason` at `site`; `detail`, if given,
+// says on what ("read 127.0.0.1:5123"), in at most 47 characters.
+void note_wait(WaitReason reason, const source_location& site, const char* detail = nullptr) noexcept;
 // Marks the current task running again (called when a wait ends on this thread).
 inline void note_running(TaskRecord* t) noexcept {
   this_thread().task = t;

@@ -57,6 +57,7 @@ struct TaskInfo {
   TaskState state = TaskState::runnable;
   // For a waiting task:
   std::string wait_reason;        // "chan receive", "select", ...
+  std::string wait_detail;        // on what, if the wait says ("read 127.0.0.1:5123")
   source_location wait_site;      // the co_await's site
   std::chrono::nanoseconds waiting_for{0};
   // The await chain, outermost frame first; `chain_depth` may exceed chain.size() when
