@@ -1,0 +1,204 @@
+// TCP connections for tasks, Go-style: listen, accept, dial, read and write, each taking
+// a Context first and failing with a cogo::Error that says what failed, with whom, and
+// why.
+//
+//   auto [ln, err] = cogo::asio::listen("127.0.0.1:0");        // bound and listening
+//   auto [conn, err] = co_await ln.accept(ctx);
+//   auto [conn, err] = co_await cogo::asio::dial(ctx, "127.0.0.1:8080");
+//   auto [n, err] = co_await conn.read_some(ctx, boost::asio::buffer(buf));
+//   auto [n, err] = co_await conn.read(ctx, boost::asio::buffer(buf));  // exactly all
+//   auto [n, err] = co_await conn.read_until(ctx, line, "\n");
+//   auto [n, err] = co_await conn.write(ctx, boost::asio::buffer(msg)); // all of it
+//   conn.shutdown(); conn.close();
+//
+// Errors:
+//   - the context ended the operation: code errc::canceled or errc::deadline_exceeded,
+//     wrapping cogo::cause(ctx): "read from 127.0.0.1:5123 canceled: context deadline
+//     exceeded (deadline set at handler.cpp:40, 2s)". An operation that completed as
+//     the context ended reports its result; the next one fails at once.
+//   - the peer closed the connection: code asio::errc::eof, "read from 127.0.0.1:5123:
+//     peer closed the connection" (is_eof(err));
+//   - any other socket error keeps its system code, so err.is(std::errc::connection_reset)
+//     works: "write to 127.0.0.1:5123: Broken pipe".
+// Reads and writes wait as "IO wait" in task dumps, with what and whom:
+//   [IO wait: read 127.0.0.1:5123, 2.1s].
+//
+// Threading: a connection belongs to the io_context of the worker where it was accepted
+// or dialled (io.hpp); an operation awaited on another worker is handed to it, and the
+// task resumes there. Dialled and accepted connections have TCP_NODELAY set, as Go does.
+// Thread safety: one operation of each direction at a time per connection (a read and a
+//   write may be in flight together), as with any socket; close() from another task
+//   while an operation is in flight ends it (operation_aborted, reported as closed).
+// Lifetime: a connection or listener must be destroyed before its scheduler.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "cogo/asio/io.hpp"
+#include "cogo/context.hpp"
+#include "cogo/error.hpp"
+#include "cogo/task.hpp"
+
+namespace cogo::asio {
+
+// cogo::asio's own error codes.
+enum class errc {
+  eof = 1,  // the peer closed the connection
+};
+const std::error_category& error_category() noexcept;
+std::error_code make_error_code(errc e) noexcept;
+// Whether `err` (or an error it wraps) says the peer closed the connection.
+bool is_eof(const Error& err) noexcept;
+
+// Connections (Conn) open over the process.
+std::int64_t open_sockets() noexcept;
+
+// A value, or the error that stopped it: `auto [n, err] = co_await conn.read(...)`.
+template <class T>
+struct IoResult {
+  T value{};
+  Error error;
+};
+
+namespace detail {
+
+// What an operation's failure says: the operation, the peer, the context's cause.
+Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
+               const Context& ctx, const source_location& where);
+
+// A use_task operation whose result is turned into an IoResult by Convert.
+template <class Op, class Convert>
+class Converted {
+ public:
+  Converted(Op op, Convert convert) : op_(std::move(op)), convert_(std::move(convert)) {}
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return op_.await_suspend(h);
+  }
+  auto await_resume() { return convert_(op_.await_resume()); }
+
+ private:
+  Op op_;
+  Convert convert_;
+};
+template <class Op, class Convert>
+Converted(Op, Convert) -> Converted<Op, Convert>;
+
+// A connection's socket and the texts its errors and waits use (at a stable address).
+struct ConnState {
+  explicit ConnState(boost::asio::ip::tcp::socket s);
+  ~ConnState();
+  boost::asio::ip::tcp::socket socket;
+  std::string peer;         // "127.0.0.1:5123"
+  std::string local;
+  std::string read_detail;  // "read 127.0.0.1:5123"
+  std::string write_detail;
+};
+
+}  // namespace detail
+
+class Conn {
+ public:
+  Conn() noexcept = default;
+  explicit Conn(boost::asio::ip::tcp::socket socket);
+
+  explicit operator bool() const noexcept { return s_ != nullptr && s_->socket.is_open(); }
+  const std::string& peer() const noexcept { return s_->peer; }
+  const std::string& local() const noexcept { return s_->local; }
+  boost::asio::ip::tcp::socket& socket() noexcept { return s_->socket; }
+
+  // Up to buffer_size(buf) bytes, at least one; an error at the end (is_eof).
+  auto read_some(Context ctx, boost::asio::mutable_buffer buf,
+                 source_location where = source_location::current()) {
+    auto op = s_->socket.async_read_some(buf, use_task(ctx, s_->read_detail.c_str(), where));
+    return detail::Converted(std::move(op), reader(std::move(ctx), where));
+  }
+  // Exactly buffer_size(buf) bytes, or an error with the count read so far.
+  auto read(Context ctx, boost::asio::mutable_buffer buf,
+            source_location where = source_location::current()) {
+    auto op = boost::asio::async_read(s_->socket, buf, use_task(ctx, s_->read_detail.c_str(), where));
+    return detail::Converted(std::move(op), reader(std::move(ctx), where));
+  }
+  // Appends to `buf` until it holds `delim`; the value is the length up to and including
+  // the first `delim` (bytes after it may follow in `buf`, for the next call).
+  auto read_until(Context ctx, std::string& buf, std::string_view delim,
+                  source_location where = source_location::current()) {
+    auto op = boost::asio::async_read_until(s_->socket, boost::asio::dynamic_buffer(buf),
+                                            std::string(delim),
+                                            use_task(ctx, s_->read_detail.c_str(), where));
+    return detail::Converted(std::move(op), reader(std::move(ctx), where));
+  }
+  // All of buffer_size(buf) bytes, or an error with the count written so far.
+  auto write(Context ctx, boost::asio::const_buffer buf,
+             source_location where = source_location::current()) {
+    auto op = boost::asio::async_write(s_->socket, buf, use_task(ctx, s_->write_detail.c_str(), where));
+    return detail::Converted(std::move(op), writer(std::move(ctx), where));
+  }
+
+  // Ends this side's sending (the peer reads EOF), or receiving, or both.
+  Error shutdown(boost::asio::socket_base::shutdown_type what = boost::asio::socket_base::shutdown_send,
+                 source_location where = source_location::current());
+  // Closes the socket; operations in flight end with an error. Safe to call twice.
+  Error close(source_location where = source_location::current());
+
+ private:
+  struct Result {
+    Context ctx;
+    const detail::ConnState* s;
+    const char* what;
+    source_location where;
+    IoResult<std::size_t> operator()(std::tuple<boost::system::error_code, std::size_t> r) const {
+      IoResult<std::size_t> out;
+      out.value = std::get<1>(r);
+      if (std::get<0>(r)) out.error = detail::io_error(std::get<0>(r), what, s->peer, ctx, where);
+      return out;
+    }
+  };
+  Result reader(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "read from", where}; }
+  Result writer(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "write to", where}; }
+
+  std::unique_ptr<detail::ConnState> s_;
+};
+
+class Listener {
+ public:
+  Listener() noexcept = default;
+
+  // The next connection, accepted onto the calling worker's io_context.
+  Task<IoResult<Conn>> accept(Context ctx, source_location where = source_location::current());
+  // "127.0.0.1:40123"; port() alone.
+  const std::string& address() const noexcept { return address_; }
+  std::uint16_t port() const noexcept;
+  Error close(source_location where = source_location::current());
+  explicit operator bool() const noexcept { return acceptor_ != nullptr && acceptor_->is_open(); }
+
+ private:
+  friend IoResult<Listener> listen(std::string_view address, source_location where);
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::string address_;
+};
+
+// Binds "host:port" (port 0: any free one; host an address, or empty for all) and listens.
+IoResult<Listener> listen(std::string_view address, source_location where = source_location::current());
+
+// Resolves "host:port" and connects to the first address that accepts, as Go's Dial does.
+Task<IoResult<Conn>> dial(Context ctx, std::string address,
+                          source_location where = source_location::current());
+
+}  // namespace cogo::asio
+
+template <>
+struct std::is_error_code_enum<cogo::asio::errc> : std::true_type {};
