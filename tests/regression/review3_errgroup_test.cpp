@@ -14,9 +14,14 @@
 //    lock (make_gate, :14-17). A go() between the two starts a task without a gate while
 //    set_limit succeeds, as if nothing were active; that task's finish() then reads
 //    unlimited_ == false and frees a slot it never took (pass_slot_locked: --active_),
-//    so active_ ends at -1 and a limit of 1 lets two tasks run at once from then on. The
-//    window (between the count and the store) is widened by wrapping WaitGroup::count()
-//    at link time with a pause after the real call, as a preemption there would.
+//    so active_ ends at -1 and a limit of 1 lets two tasks run at once from then on.
+//    The other way round is worse: set_limit(-1) on a limited group racing go(), the
+//    go() makes a gate under the old mode, then admit() (which waits for the lock that
+//    set_limit holds) sees limit_ == -1, cannot start it (active_ < -1 is false) and
+//    queues it; no finish() of an unlimited group ever opens a gate, so the task waits
+//    at its gate for ever and wait() hangs. The window (between the count and the store)
+//    is widened by wrapping WaitGroup::count() at link time with a pause after the real
+//    call, as a preemption there would.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -60,23 +65,27 @@ using cogo::Error;
 using cogo::Task;
 
 TEST(ReviewErrGroup, AMemberThatFailsWhenMemoryIsShortStillLetsWaitReturn) {
-  cogo::test::Watchdog wd(
-      "ErrGroup::wait() after a member threw bad_alloc and the next allocation failed too "
-      "(errgroup.hpp:151: Error::from_exception throws out of the catch handler, finish() "
-      "never runs)",
-      20s);
-  cogo::Scheduler s({.workers = 2});
-  const Error err = s.block_on([]() -> Task<Error> {
-    cogo::ErrGroup g(cogo::background());
-    g.go([] {
-      // Memory is short: f fails, and so does the next allocation on this thread.
-      static thread_local std::optional<cogo::test::FailAllocation> short_of_memory;
-      short_of_memory.emplace(1);
-      throw std::bad_alloc();
-    });
-    co_return co_await g.wait();
-  }());
-  EXPECT_TRUE(err);
+  cogo::test::Watchdog wd("bad_alloc member", 60s);
+  // On the default scheduler, never destroyed: a wait that hangs fails the test and
+  // is left behind.
+  auto* g = new cogo::ErrGroup(cogo::background());
+  g->go([] {
+    // Memory is short: f fails, and so does the next allocation on this thread.
+    static thread_local std::optional<cogo::test::FailAllocation> short_of_memory;
+    short_of_memory.emplace(1);
+    throw std::bad_alloc();
+  });
+  std::atomic<bool> waited{false};
+  cogo::go([](cogo::ErrGroup* grp, std::atomic<bool>& w) -> Task<> {
+    const Error err = co_await grp->wait();
+    EXPECT_TRUE(err);
+    w.store(true);
+  }(g, waited));
+  const bool ended = cogo::test::eventually([&] { return waited.load(); }, 5s);
+  EXPECT_TRUE(ended) << "ErrGroup::wait() hangs after a member threw bad_alloc and the next "
+                        "allocation failed too (errgroup.hpp:152: Error::from_exception throws "
+                        "out of the catch handler; finish() never runs)";
+  if (ended) delete g;
 }
 
 TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
@@ -124,6 +133,38 @@ TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
   hold2.close();
   s.block_on([&]() -> Task<> { co_await g.wait(); }());
   EXPECT_LE(seen, 1) << "a limit of 1 let " << seen << " tasks run at once";
+}
+
+TEST(ReviewErrGroup, RemovingTheLimitWhileGoRacesNeverStrandsATaskAtItsGate) {
+  cogo::test::Watchdog wd("set_limit(-1)/go race", 60s);
+  const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
+  auto* g = new cogo::ErrGroup;  // left to the default scheduler's tasks if it hangs
+  g->set_limit(1);
+  std::atomic<bool> ran{false};
+  g_paused.store(false);
+  g_resume.store(false);
+  g_arm.store(pause);
+  std::thread limiter([&] { g->set_limit(-1); });
+  if (pause) {
+    while (!g_paused.load()) std::this_thread::sleep_for(100us);
+  } else {
+    limiter.join();
+  }
+  // go() makes a gate (the group is still limited), then waits in admit() for the lock.
+  std::thread starter([&] { g->go([&ran] { ran.store(true); }); });
+  std::this_thread::sleep_for(50ms);
+  g_resume.store(true);
+  if (pause) limiter.join();
+  starter.join();
+  std::atomic<bool> waited{false};
+  cogo::go([](cogo::ErrGroup* grp, std::atomic<bool>& w) -> Task<> {
+    (void)co_await grp->wait();
+    w.store(true);
+  }(g, waited));
+  const bool ended = cogo::test::eventually([&] { return waited.load(); }, 2s);
+  EXPECT_TRUE(ran.load()) << "the member never ran: it waits at its gate";
+  EXPECT_TRUE(ended) << "ErrGroup::wait() hangs";
+  if (ended) delete g;
 }
 
 }  // namespace
