@@ -1,7 +1,7 @@
 // after(d) / sleep(d), review 3: when the timer heap cannot grow, the timeout is dropped
 // silently and the wait never ends by it.
 //
-// AfterCase::enqueue (include/cogo/detail/timer_cases.hpp:38-52) arms its entry with
+// AfterCase::enqueue (include/cogo/detail/timer_cases.hpp:39-53) arms its entry with
 // TimerService::arm, whose heap push_back may throw bad_alloc; the case catches it and
 // carries on unarmed ("this case cannot fire"). So co_await sleep(d) under memory
 // pressure never returns, and a select's after(d) timeout never fires. Everything else

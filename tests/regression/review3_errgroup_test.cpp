@@ -1,7 +1,7 @@
 // ErrGroup, review 3.
 //
 // 1. A member whose failure cannot be recorded hangs wait(). errgroup_member
-//    (include/cogo/errgroup.hpp:151-153) turns an exception into an Error inside its
+//    (include/cogo/errgroup.hpp:151-153; src/sync/errgroup.cpp finish() is never reached) turns an exception into an Error inside its
 //    catch handler with Error::from_exception, which allocates (src/base/error.cpp:199
 //    and :207). When memory is short - the very case where f itself failed with
 //    bad_alloc - that allocation throws out of the handler and out of the coroutine:
@@ -9,9 +9,9 @@
 //    The test makes f throw bad_alloc with the next operator new on its thread failing.
 //
 // 2. set_limit() racing go() breaks the limit for good. set_limit
-//    (src/sync/errgroup.cpp:101-110) reads wg.count() == 0 and only then stores
+//    (src/sync/errgroup.cpp:93-103) reads wg.count() == 0 and only then stores
 //    unlimited_; go() counts itself (Pending: wg.add) and then reads unlimited_ with no
-//    lock (make_gate, :14-17). A go() between the two starts a task without a gate while
+//    lock (make_gate, :15-17). A go() between the two starts a task without a gate while
 //    set_limit succeeds, as if nothing were active; that task's finish() then reads
 //    unlimited_ == false and frees a slot it never took (pass_slot_locked: --active_),
 //    so active_ ends at -1 and a limit of 1 lets two tasks run at once from then on.

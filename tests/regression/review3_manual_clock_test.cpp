@@ -1,6 +1,6 @@
 // ManualClock, review 3: concurrent advances move time backwards.
 //
-// TimerService::advance_manual (src/time/timer_service.cpp:186-199) moves the manual
+// TimerService::advance_manual (src/time/timer_service.cpp:183-198) moves the manual
 // clock with a load and a separate store: `if (to > now.load()) now.store(to)` (and the
 // same for each deadline in the loop). Two threads advancing at once (the header says
 // every member is safe from any thread at once) can both load the old time, and the one

@@ -1,9 +1,9 @@
 // Callables returning a Task, review 3: Once::call and after_func accept them, call them,
 // and drop the Task unstarted, so the body never runs - while Once reports itself done.
 //
-// Once::call requires only std::is_invocable_v<F&> (include/cogo/sync/once.hpp:103-104)
-// and runs `f_();` (:79); after_func requires std::invocable (include/cogo/after_func.hpp:73)
-// and runs `f_();` (include/cogo/detail/after_func_link.hpp:55). A coroutine lambda -
+// Once::call requires only std::is_invocable_v<F&> (include/cogo/sync/once.hpp:104-105)
+// and runs `f_();` (:85); after_func requires std::invocable (include/cogo/after_func.hpp:74)
+// and runs `f_();` (include/cogo/detail/after_func_link.hpp:56). A coroutine lambda -
 // the natural way to write an asynchronous initialiser or clean-up in a coroutine library
 // - returns a lazy Task, which is destroyed unawaited. go(callable) refuses such mistakes
 // at compile time (compile_fail/go_callable_not_task.cpp), ErrGroup::go too

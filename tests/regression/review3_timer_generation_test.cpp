@@ -2,8 +2,8 @@
 // for a current one.
 //
 // TimerEntry::gen is a std::uint16_t (include/cogo/detail/timer_service.hpp:36), bumped
-// by every arm (timer_service.cpp: ++e->gen in arm()). A fire carries the generation the
-// entry had when it was popped, and fire_timer (src/time/timer.cpp:239-250) treats it as
+// by every arm (src/time/timer_service.cpp:115, ++e->gen in arm(); read back at :175). A fire carries the generation the
+// entry had when it was popped, and fire_timer (src/time/timer.cpp:280-290) treats it as
 // current if `s->gen == gen`. Once the fire is popped, with no lock held, a timer that
 // is reset 65536 times (one arm each; an idle timeout reset on every message does this
 // in milliseconds) is back at the same generation, and the stale fire:
