@@ -1,15 +1,14 @@
-// after(d) / sleep(d), review 3: when the timer heap cannot grow, the timeout is dropped
-// silently and the wait never ends by it.
+// after(d) / sleep(d): when the timer heap cannot grow, the timeout must not be dropped
+// silently, leaving the wait with no end.
 //
-// AfterCase::enqueue (include/cogo/detail/timer_cases.hpp:39-53) arms its entry with
-// TimerService::arm, whose heap push_back may throw bad_alloc; the case catches it and
-// carries on unarmed ("this case cannot fire"). So co_await sleep(d) under memory
-// pressure never returns, and a select's after(d) timeout never fires. Everything else
-// that arms reports the failure: Timer's constructor and reset() and with_timeout()
-// throw bad_alloc. Here a select of after(10ms) and a channel runs on a ManualClock with
-// the n-th allocation failing, walking n upwards; a run where the failure hit the heap
-// push shows as a select that the clock's advance past 10ms does not end (the test then
-// ends it through the channel).
+// AfterCase::enqueue arms its entry with TimerService::arm, whose heap push_back may
+// throw bad_alloc. The case used to catch it and carry on unarmed, so co_await sleep(d)
+// under memory pressure never returned and a select's after(d) never fired. It now
+// fires at once (with one line on stderr). Here a select of after(10ms) and a channel
+// runs on a ManualClock with the n-th allocation failing, walking n upwards; a run
+// where the failure hit the heap push and the clock's advance past 10ms did not end
+// the select counts as silent (the test then ends it through the channel). This test
+// failed before the change.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -29,7 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(ReviewAfterOom, ATimeoutThatCannotBeArmedIsNotDroppedSilently) {
+TEST(AfterOomRegression, ATimeoutThatCannotBeArmedIsNotDroppedSilently) {
   cogo::test::Watchdog wd("after() under allocation failure", 120s);
   int silent = 0;
   int walked = 0;

@@ -1,4 +1,4 @@
-// ManualClock, review 3: concurrent advances move time backwards.
+// ManualClock: concurrent advances move time backwards.
 //
 // TimerService::advance_manual (src/time/timer_service.cpp:183-198) moves the manual
 // clock with a load and a separate store: `if (to > now.load()) now.store(to)` (and the
@@ -20,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(ReviewManualClock, ConcurrentAdvancesNeverMoveTimeBackwards) {
+TEST(ManualClockRegression, ConcurrentAdvancesNeverMoveTimeBackwards) {
   cogo::test::Watchdog wd("manual clock race", 120s);
   cogo::ManualClock clock;
   std::atomic<bool> stop{false};

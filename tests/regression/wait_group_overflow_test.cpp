@@ -1,4 +1,4 @@
-// WaitGroup, review 3: a counter pushed past its range wraps negative instead of being
+// WaitGroup: a counter pushed past its range wraps negative instead of being
 // refused.
 //
 // The header promises that a counter that would go negative is refused with usage_error
@@ -17,7 +17,7 @@
 
 namespace {
 
-TEST(ReviewWaitGroup, ACounterPushedPastItsRangeIsRefusedNotWrappedNegative) {
+TEST(WaitGroupRegression, ACounterPushedPastItsRangeIsRefusedNotWrappedNegative) {
   cogo::WaitGroup wg;
   const std::int64_t big = std::int64_t{1} << 61;
   wg.add(big);

@@ -1,4 +1,4 @@
-// ErrGroup, review 3.
+// ErrGroup: regression tests.
 //
 // 1. A member whose failure cannot be recorded hangs wait(). errgroup_member
 //    (include/cogo/errgroup.hpp:151-153; src/sync/errgroup.cpp finish() is never reached) turns an exception into an Error inside its
@@ -21,7 +21,9 @@
 //    queues it; no finish() of an unlimited group ever opens a gate, so the task waits
 //    at its gate for ever and wait() hangs. The window (between the count and the store)
 //    is widened by wrapping WaitGroup::count() at link time with a pause after the real
-//    call, as a preemption there would.
+//    call, as a preemption there would. set_limit() now marks the mode as changing
+//    before it counts, and go() (which counts first) waits out that mark, so either
+//    set_limit() sees the task or the task sees the new mode. Both tests failed before.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -64,7 +66,7 @@ using namespace std::chrono_literals;
 using cogo::Error;
 using cogo::Task;
 
-TEST(ReviewErrGroup, AMemberThatFailsWhenMemoryIsShortStillLetsWaitReturn) {
+TEST(ErrGroupRegression, AMemberThatFailsWhenMemoryIsShortStillLetsWaitReturn) {
   cogo::test::Watchdog wd("bad_alloc member", 60s);
   // On the default scheduler, never destroyed: a wait that hangs fails the test and
   // is left behind.
@@ -88,7 +90,7 @@ TEST(ReviewErrGroup, AMemberThatFailsWhenMemoryIsShortStillLetsWaitReturn) {
   if (ended) delete g;
 }
 
-TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
+TEST(ErrGroupRegression, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
   cogo::test::Watchdog wd("set_limit/go race", 60s);
   cogo::Scheduler s({.workers = 2});
   cogo::ErrGroup g;
@@ -107,8 +109,8 @@ TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
   };
 
   // set_limit(1) on this thread, paused just after it has seen no task active.
-  // REVIEW_NO_PAUSE=1 is the control: set_limit first, then go().
-  const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
+  // COGO_TEST_NO_PAUSE=1 is the control: set_limit first, then go().
+  const bool pause = std::getenv("COGO_TEST_NO_PAUSE") == nullptr;
   g_arm.store(pause);
   std::thread limiter([&] { g.set_limit(1); });
   if (pause) {
@@ -116,9 +118,13 @@ TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
   } else {
     limiter.join();
   }
-  g.go(member(hold));  // goes between the count and the store of the new mode
+  // go() between the count and the store of the new mode: it counts its task, then
+  // waits for set_limit() to decide the mode.
+  std::thread starter([&] { g.go(member(hold)); });
+  std::this_thread::sleep_for(50ms);
   g_resume.store(true);
-  if (pause) limiter.join();  // set_limit succeeded although a task was active
+  if (pause) limiter.join();
+  starter.join();
   hold.close();    // the first task ends, freeing a slot it never took
   s.block_on([&]() -> Task<> { co_await g.wait(); }());
   ASSERT_EQ(running.load(), 0);
@@ -135,9 +141,9 @@ TEST(ReviewErrGroup, SetLimitRacingGoNeverLetsMoreTasksRunThanTheLimit) {
   EXPECT_LE(seen, 1) << "a limit of 1 let " << seen << " tasks run at once";
 }
 
-TEST(ReviewErrGroup, RemovingTheLimitWhileGoRacesNeverStrandsATaskAtItsGate) {
+TEST(ErrGroupRegression, RemovingTheLimitWhileGoRacesNeverStrandsATaskAtItsGate) {
   cogo::test::Watchdog wd("set_limit(-1)/go race", 60s);
-  const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
+  const bool pause = std::getenv("COGO_TEST_NO_PAUSE") == nullptr;
   auto* g = new cogo::ErrGroup;  // left to the default scheduler's tasks if it hangs
   g->set_limit(1);
   std::atomic<bool> ran{false};

@@ -1,22 +1,17 @@
-// Timer generations, review 3: the 16-bit arm generation wraps, so a stale fire passes
-// for a current one.
+// Timer generations: a stale fire must never pass for a current one.
 //
-// TimerEntry::gen is a std::uint16_t (include/cogo/detail/timer_service.hpp:36), bumped
-// by every arm (src/time/timer_service.cpp:115, ++e->gen in arm(); read back at :175). A fire carries the generation the
-// entry had when it was popped, and fire_timer (src/time/timer.cpp:280-290) treats it as
-// current if `s->gen == gen`. Once the fire is popped, with no lock held, a timer that
-// is reset 65536 times (one arm each; an idle timeout reset on every message does this
-// in milliseconds) is back at the same generation, and the stale fire:
-//   - delivers a value for a deadline that has not come (Timer: fires early);
-//   - for a Ticker, re-arms the entry while it is still in the heap (arm() requires
-//     "e must not be armed"): two heap slots for one entry, so the ticker ticks on two
-//     grids; stop() removes one slot and the ticker stays armed. (The slots' references
-//     are counted, so no use-after-free follows: ASan is quiet.) And since run_due reads
-//     the generation from the entry when it pops a slot, not from the slot, the extra
-//     slot always passes the check.
-// The fire's pause after it was popped (what a preemption of the firing thread does) is
-// a link-time wrap of fire_timer; the clock is a ManualClock, whose advance fires on the
-// calling thread. REVIEW_RESETS=65535 is the control (one short of the wrap): passes.
+// Every arm bumps TimerEntry::gen (include/cogo/detail/timer_service.hpp); a fire
+// carries the generation the entry had when it was popped, and fire_timer
+// (src/time/timer.cpp) treats it as current only if the generations match. With a
+// 16-bit generation, a timer reset 65536 times while a popped fire was paused (what a
+// preemption of the firing thread does; an idle timeout reset on every message gets
+// there in milliseconds) was back at the same generation, and the stale fire
+//   - delivered a value for a deadline that had not come (a Timer fired early);
+//   - for a Ticker, re-armed an entry still in the heap: two heap slots for one
+//     entry, two grids of ticks, and stop() left the ticker armed.
+// The generation is now 32 bits (a wrap needs 2^32 resets inside one paused fire).
+// The pause is a link-time wrap of fire_timer; the clock is a ManualClock, whose
+// advance fires on the calling thread. These tests failed before the change.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -31,7 +26,7 @@
 #include "cogo/timer.hpp"
 #include "support/watchdog.hpp"
 
-#define FIRE_TIMER _ZN4cogo6detail10fire_timerEPNS0_10TimerEntryEtl
+#define FIRE_TIMER _ZN4cogo6detail10fire_timerEPNS0_10TimerEntryEjl
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
 
@@ -41,8 +36,8 @@ std::atomic<bool> g_paused{false};
 std::atomic<bool> g_resume{false};
 }  // namespace
 
-extern "C" void CAT(__real_, FIRE_TIMER)(cogo::detail::TimerEntry* e, std::uint16_t gen, std::int64_t when);
-extern "C" void CAT(__wrap_, FIRE_TIMER)(cogo::detail::TimerEntry* e, std::uint16_t gen, std::int64_t when) {
+extern "C" void CAT(__real_, FIRE_TIMER)(cogo::detail::TimerEntry* e, std::uint32_t gen, std::int64_t when);
+extern "C" void CAT(__wrap_, FIRE_TIMER)(cogo::detail::TimerEntry* e, std::uint32_t gen, std::int64_t when) {
   if (g_arm.exchange(false)) {
     g_paused.store(true);
     while (!g_resume.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -55,7 +50,7 @@ namespace {
 using namespace std::chrono_literals;
 
 int resets() {
-  const char* v = std::getenv("REVIEW_RESETS");
+  const char* v = std::getenv("COGO_TEST_RESETS");
   return v != nullptr ? std::atoi(v) : 65536;
 }
 
@@ -73,7 +68,7 @@ void with_fire_in_flight(cogo::ManualClock& clock, M&& meanwhile) {
   firer.join();
 }
 
-TEST(ReviewTimerGeneration, AStaleFireNeverFiresATimerResetSinceThen) {
+TEST(TimerGenerationRegression, AStaleFireNeverFiresATimerResetSinceThen) {
   cogo::test::Watchdog wd("timer generation", 60s);
   cogo::ManualClock clock;
   cogo::ManualClock::Scope use(clock);
@@ -88,7 +83,7 @@ TEST(ReviewTimerGeneration, AStaleFireNeverFiresATimerResetSinceThen) {
   t.stop();
 }
 
-TEST(ReviewTimerGeneration, AStaleFireNeverArmsATickerTwice) {
+TEST(TimerGenerationRegression, AStaleFireNeverArmsATickerTwice) {
   cogo::test::Watchdog wd("ticker generation", 60s);
   cogo::ManualClock clock;
   cogo::ManualClock::Scope use(clock);
