@@ -213,47 +213,77 @@ TEST(ReviewChanPendingSettle, SelectDefaultSeesTheParkedReceiver) {
   }
 }
 
-// select(ch.send(3), ch.recv()) in the window, polled send first (the poll order is random:
-// several rounds). It must complete: after the pending value goes to the parked receiver
-// the ring is empty, so its send has room. With the bug it parks, and a receiver that
-// comes next parks too: a deadlock.
+// One self-selecting round: `Pending` sets the window up, `selector` is the select's
+// thread, `late` the party that would meet it afterwards. True if the select completed.
+template <class Pending, class Select, class Late>
+bool self_select_round(Pending& p, Select select_body, Late late_body, bool& late_done) {
+  g_selector_parking = false;
+  std::promise<void> done;
+  auto fut = done.get_future();
+  std::thread selector([&] {
+    t_role = Role::selector;
+    select_body();
+    done.set_value();
+  });
+  // Its locked pass is over once it has parked or returned.
+  while (!g_selector_parking.load() && fut.wait_for(0ms) != std::future_status::ready) {
+    std::this_thread::sleep_for(50us);
+  }
+  p.finish();  // the pending settle runs now
+  const bool completed = fut.wait_for(2s) == std::future_status::ready;
+  late_done = true;
+  if (!completed) {
+    // The party Go's select would meet.
+    std::promise<void> lp;
+    auto lf = lp.get_future();
+    std::thread late([&] {
+      late_body();
+      lp.set_value();
+    });
+    late_done = lf.wait_for(1s) == std::future_status::ready;
+    p.ch.close();  // rescues both
+    late.join();
+  }
+  selector.join();
+  return completed;
+}
+
+// select(ch.send(3), ch.recv()) while a receiver is parked and a lock-free send into its
+// slot waits to settle, polled send first (the order is random: several rounds). After
+// the pending value goes to the parked receiver the ring is empty, so its send has room:
+// it must complete. With the bug it parks, and a receiver that comes next parks too.
 TEST(ReviewChanPendingSettle, SelfSelectDoesNotParkWithARoomySend) {
-  cogo::test::Watchdog wd("self select", 120s);
-  int parked_rounds = 0;
+  cogo::test::Watchdog wd("self select, send side", 120s);
   for (int round = 0; round < 16; ++round) {
     SendSidePending p;
-    g_selector_parking = false;
-    std::promise<std::size_t> done;
-    auto fut = done.get_future();
-    std::thread selector([&] {
-      t_role = Role::selector;
-      auto r = cogo::sync_wait(cogo::select(p.ch.send(3), p.ch.recv()));
-      done.set_value(r.index());
-    });
-    // Its locked pass is over once it has parked or returned.
-    while (!g_selector_parking.load() && fut.wait_for(0ms) != std::future_status::ready) {
-      std::this_thread::sleep_for(50us);
-    }
-    p.finish();  // the settle finds nothing to do
-    const bool completed = fut.wait_for(2s) == std::future_status::ready;
-    bool late_got = false;
-    if (!completed) {
-      ++parked_rounds;
-      // A receiver now: Go's select would meet it with its send.
-      std::promise<std::optional<int>> lp;
-      auto lf = lp.get_future();
-      std::thread receiver([&] { lp.set_value(cogo::sync_wait(p.ch.recv())); });
-      late_got = lf.wait_for(1s) == std::future_status::ready;
-      p.ch.close();  // rescue both
-      receiver.join();
-    }
-    selector.join();
+    bool late_done = false;
+    const bool completed = self_select_round(
+        p, [&] { (void)cogo::sync_wait(cogo::select(p.ch.send(3), p.ch.recv())); },
+        [&] { (void)cogo::sync_wait(p.ch.recv()); }, late_done);
     EXPECT_TRUE(completed) << "round " << round
                            << ": select(send, recv) parked although its send had room"
-                           << (late_got ? "" : "; a receiver that came next parked too (deadlock)");
+                           << (late_done ? "" : "; a receiver that came next parked too (deadlock)");
     if (!completed) break;
   }
-  EXPECT_EQ(parked_rounds, 0);
+}
+
+// The mirror: select(ch.recv(), ch.send(3)) while a sender is parked on the full ring and a
+// lock-free receive that emptied its slot waits to settle, polled recv first. The settle
+// its send poll runs moves the parked sender's value in: its recv has a value, it must
+// complete. With the bug it parks, and a sender that comes next parks too.
+TEST(ReviewChanPendingSettle, SelfSelectDoesNotParkWithAReadyRecv) {
+  cogo::test::Watchdog wd("self select, recv side", 120s);
+  for (int round = 0; round < 16; ++round) {
+    RecvSidePending p;
+    bool late_done = false;
+    const bool completed = self_select_round(
+        p, [&] { (void)cogo::sync_wait(cogo::select(p.ch.recv(), p.ch.send(3))); },
+        [&] { (void)cogo::sync_wait(p.ch.send(4)); }, late_done);
+    EXPECT_TRUE(completed) << "round " << round
+                           << ": select(recv, send) parked although a value was buffered"
+                           << (late_done ? "" : "; a sender that came next parked too (deadlock)");
+    if (!completed) break;
+  }
 }
 
 }  // namespace
