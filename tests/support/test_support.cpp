@@ -43,12 +43,15 @@ void* operator new[](std::size_t n) {
 }
 // The nothrow forms too: the library's own (std::get_temporary_buffer uses them) would
 // otherwise pair a sanitizer's new with the free below.
+// A failing nothrow call returns null, as the real one does when memory is short.
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   ++tls_new_calls;
+  if (should_fail()) return nullptr;
   return std::malloc(n == 0 ? 1 : n);
 }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
   ++tls_new_calls;
+  if (should_fail()) return nullptr;
   return std::malloc(n == 0 ? 1 : n);
 }
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }

@@ -22,7 +22,7 @@ int thread_count();
 std::uint64_t allocations();
 
 // While it lives, the `nth` call of operator new on the calling thread (1: the next one)
-// throws std::bad_alloc; later calls succeed. Blocks that cogo's pool serves from its
+// throws std::bad_alloc (a nothrow form returns null); later calls succeed. Blocks that cogo's pool serves from its
 // caches do not call operator new (sanitizer builds have no pool: every block does), so
 // tests walk nth upwards until a run sees no failure.
 class FailAllocation {

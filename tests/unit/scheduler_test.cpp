@@ -318,6 +318,50 @@ TEST(SchedulerStallTest, ABlockedBlockOnReportsWhatTheTasksWaitFor) {
   EXPECT_EQ(err.find("has waited", err.find("has waited") + 1), std::string::npos) << "once: " << err;
 }
 
+// The same report from the two other blocking waits: a thread's sync_wait, and a
+// Scheduler destructor that waits for its tasks to end.
+TEST(SchedulerStallTest, ABlockedSyncWaitReportsWhatTheTasksWaitFor) {
+  cogo::set_stall_report_after(200ms);
+  auto gate = cogo::make_chan<int>();
+  cogo::Scheduler sched({.workers = 1});
+  sched.go(wait_for_ever(gate));
+  std::thread closer([&] {
+    std::this_thread::sleep_for(1500ms);
+    gate.close();
+  });
+  ::testing::internal::CaptureStderr();
+  cogo::sync_wait(wait_for_ever(gate));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  closer.join();
+  cogo::set_stall_report_after(std::chrono::milliseconds(0));
+  EXPECT_NE(err.find("sync_wait at tests/unit/scheduler_test.cpp"), std::string::npos) << err;
+  EXPECT_NE(err.find("[chan receive]"), std::string::npos) << err;
+  EXPECT_EQ(err.find("has waited", err.find("has waited") + 1), std::string::npos) << "once: " << err;
+}
+
+TEST(SchedulerStallTest, ABlockedSchedulerDestructorReportsWhatTheTasksWaitFor) {
+  cogo::set_stall_report_after(200ms);
+  auto gate = cogo::make_chan<int>();
+  std::thread closer;
+  ::testing::internal::CaptureStderr();
+  {
+    cogo::Scheduler sched({.workers = 1});
+    sched.go(wait_for_ever(gate));
+    sched.go(wait_for_ever(gate));
+    closer = std::thread([&] {
+      std::this_thread::sleep_for(1500ms);
+      gate.close();
+    });
+  }  // waits for both tasks, which wait for the close
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  closer.join();
+  cogo::set_stall_report_after(std::chrono::milliseconds(0));
+  EXPECT_NE(err.find("a Scheduler destructor at "), std::string::npos) << err;
+  EXPECT_NE(err.find("2 task(s) live"), std::string::npos) << err;
+  EXPECT_NE(err.find("[chan receive]"), std::string::npos) << err;
+  EXPECT_EQ(err.find("has waited", err.find("has waited") + 1), std::string::npos) << "once: " << err;
+}
+
 TEST(SchedulerShutdownDeathTest, DestroyingASchedulerFromItsOwnWorkerAbortsWithAReason) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

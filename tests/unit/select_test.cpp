@@ -13,6 +13,7 @@
 #include "cogo/manual_clock.hpp"
 #include "cogo/timer.hpp"
 #include "support/runtime_fixture.hpp"
+#include "support/watchdog.hpp"
 
 namespace {
 
@@ -150,6 +151,39 @@ TEST_P(SelectTest, ChoosesUniformlyAmongReadyCases) {
   // Binomial: mean n/3, sd sqrt(n * 1/3 * 2/3); allow 6 sd.
   const double mean = kTrials / 3.0, sd = std::sqrt(kTrials * (1.0 / 3) * (2.0 / 3));
   for (int k : counts) EXPECT_NEAR(k, mean, 6 * sd) << counts[0] << " " << counts[1] << " " << counts[2];
+}
+
+// An adaptor from another coroutine library may call await_ready() alone, call it twice,
+// or drop the awaiter after it: no channel lock may be left held (each second call below
+// would spin on it forever, and the sends after would never get it).
+TEST_P(SelectTest, AwaitersHoldNoLockBetweenAwaitReadyAndAwaitSuspend) {
+  cogo::test::Watchdog dog("an awaiter left a channel locked after await_ready()");
+  auto unbuffered = cogo::make_chan<int>();
+  auto full = cogo::make_chan<int>(1);
+  ASSERT_TRUE(full.try_send(1));
+  {
+    auto recv = unbuffered.recv().operator co_await();
+    EXPECT_FALSE(recv.await_ready());
+    EXPECT_FALSE(recv.await_ready());
+    auto send = full.send(2).operator co_await();
+    EXPECT_FALSE(send.await_ready());
+    EXPECT_FALSE(send.await_ready());
+    auto sel = cogo::select(unbuffered.recv(), full.send(3));
+    EXPECT_FALSE(sel.await_ready());
+    EXPECT_FALSE(sel.await_ready());
+    auto with_default = cogo::select(unbuffered.recv(), cogo::default_case);
+    EXPECT_TRUE(with_default.await_ready());  // the default case, after a locked look
+    auto again = cogo::select(unbuffered.recv(), full.send(4), cogo::default_case);
+    EXPECT_TRUE(again.await_ready());
+  }  // all dropped without suspending
+  // Both channels still work, and nothing the dropped awaiters saw was taken or left.
+  EXPECT_EQ(full.size(), 1u);
+  EXPECT_FALSE(unbuffered.try_send(5)) << "a dropped receiver was left registered";
+  sched().go([](Chan<int> c) -> Task<> { (void)co_await c.send(6); }(unbuffered));
+  EXPECT_EQ(run(unbuffered.recv()), 6);
+  EXPECT_EQ(run(full.recv()), 1);
+  EXPECT_TRUE(run(full.send(7)));
+  EXPECT_EQ(run(full.recv()), 7);
 }
 
 Task<> forever(bool& passed) {
