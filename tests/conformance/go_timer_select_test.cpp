@@ -64,9 +64,16 @@ TEST(GoTimerSelect, TestChan) {
 
 class GoTimerGC : public cogo::test::RuntimeTest {};
 
+// Replies to each ping; every 64th reply comes 200 us late (a spin, which arms no timer
+// of its own), so that some selects surely wait whatever the threads' timing.
 Task<> answer(Chan<int> ping, Chan<int> pong, int n) {
   for (int i = 0; i < n; ++i) {
     auto v = co_await ping.recv();
+    if (i % 64 == 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
     (void)co_await pong.send(*v);
   }
 }
@@ -94,7 +101,8 @@ TEST_P(GoTimerGC, TestTimerGC) {
   sched().go(answer(ping, pong, n));
   EXPECT_EQ(run(ask(ping, pong, n)), n);
   EXPECT_EQ(sched().armed_timers(), armed_before);
-  // Most selects found the reply not yet there and armed their timeout.
+  // Selects that found the reply not yet there armed their timeout (the late replies
+  // make sure some did).
   EXPECT_GT(timers.arms() - arms_before, 0u);
 }
 
