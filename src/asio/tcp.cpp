@@ -71,6 +71,15 @@ std::int64_t open_sockets() noexcept { return g_open_sockets.load(std::memory_or
 
 namespace detail {
 
+const std::string& no_address() noexcept {
+  static const std::string empty;
+  return empty;
+}
+
+void throw_empty_conn(const char* op) {
+  throw usage_error(std::string("cogo::asio::Conn::") + op + " on an empty Conn (default-constructed or moved from)");
+}
+
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
                const Context& ctx, const source_location& where) {
   std::string message = what;

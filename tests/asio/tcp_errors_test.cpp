@@ -174,6 +174,23 @@ TEST_P(TcpErrorsTest, ReadAndWriteAfterCloseFailAtOnce) {
   EXPECT_THAT(w.error.to_string(), StartsWith("write to " + peer + ": "));
 }
 
+TEST_P(TcpErrorsTest, AnEmptyConnRefusesEveryOperationClearly) {
+  Conn empty;
+  EXPECT_FALSE(empty);
+  EXPECT_EQ(empty.peer(), "");
+  EXPECT_EQ(empty.local(), "");
+  std::string got;
+  EXPECT_THROW(run(read_n(empty, 4, got)), cogo::usage_error);
+  EXPECT_THROW(run(write_text(empty, "x")), cogo::usage_error);
+  EXPECT_THAT(empty.shutdown().to_string(), HasSubstr("empty Conn"));
+  EXPECT_FALSE(empty.close());
+  ConnPair p = pair();
+  Conn moved = std::move(p.client);
+  EXPECT_TRUE(moved);
+  EXPECT_FALSE(p.client);  // NOLINT(bugprone-use-after-move): a moved-from Conn is empty
+  EXPECT_THROW(run(write_text(p.client, "x")), cogo::usage_error);
+}
+
 COGO_RUNTIME_TEST_SUITE(TcpErrorsTest);
 
 }  // namespace

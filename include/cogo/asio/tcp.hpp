@@ -78,6 +78,10 @@ namespace detail {
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
                const Context& ctx, const source_location& where);
 
+// The address of an empty Conn: "".
+const std::string& no_address() noexcept;
+[[noreturn]] void throw_empty_conn(const char* op);
+
 // A use_task operation whose result is turned into an IoResult by Convert.
 template <class Op, class Convert>
 class Converted {
@@ -116,35 +120,44 @@ class Conn {
   explicit Conn(boost::asio::ip::tcp::socket socket);
 
   explicit operator bool() const noexcept { return s_ != nullptr && s_->socket.is_open(); }
-  const std::string& peer() const noexcept { return s_->peer; }
-  const std::string& local() const noexcept { return s_->local; }
-  boost::asio::ip::tcp::socket& socket() noexcept { return s_->socket; }
+  // Empty for an empty (default-constructed or moved-from) Conn.
+  const std::string& peer() const noexcept { return s_ != nullptr ? s_->peer : detail::no_address(); }
+  const std::string& local() const noexcept { return s_ != nullptr ? s_->local : detail::no_address(); }
+  // Throws usage_error on an empty Conn.
+  boost::asio::ip::tcp::socket& socket() { return state("socket()").socket; }
 
+  // Reads and writes on an empty Conn throw usage_error: there is no peer to name in an
+  // error value, and Go's equivalent (a nil net.Conn) panics.
+  //
   // Up to buffer_size(buf) bytes, at least one; an error at the end (is_eof).
   auto read_some(Context ctx, boost::asio::mutable_buffer buf,
                  source_location where = source_location::current()) {
-    auto op = s_->socket.async_read_some(buf, use_task(ctx, s_->read_detail.c_str(), where));
+    detail::ConnState& s = state("read_some()");
+    auto op = s.socket.async_read_some(buf, use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // Exactly buffer_size(buf) bytes, or an error with the count read so far.
   auto read(Context ctx, boost::asio::mutable_buffer buf,
             source_location where = source_location::current()) {
-    auto op = boost::asio::async_read(s_->socket, buf, use_task(ctx, s_->read_detail.c_str(), where));
+    detail::ConnState& s = state("read()");
+    auto op = boost::asio::async_read(s.socket, buf, use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // Appends to `buf` until it holds `delim`; the value is the length up to and including
   // the first `delim` (bytes after it may follow in `buf`, for the next call).
   auto read_until(Context ctx, std::string& buf, std::string_view delim,
                   source_location where = source_location::current()) {
-    auto op = boost::asio::async_read_until(s_->socket, boost::asio::dynamic_buffer(buf),
+    detail::ConnState& s = state("read_until()");
+    auto op = boost::asio::async_read_until(s.socket, boost::asio::dynamic_buffer(buf),
                                             std::string(delim),
-                                            use_task(ctx, s_->read_detail.c_str(), where));
+                                            use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // All of buffer_size(buf) bytes, or an error with the count written so far.
   auto write(Context ctx, boost::asio::const_buffer buf,
              source_location where = source_location::current()) {
-    auto op = boost::asio::async_write(s_->socket, buf, use_task(ctx, s_->write_detail.c_str(), where));
+    detail::ConnState& s = state("write()");
+    auto op = boost::asio::async_write(s.socket, buf, use_task(ctx, s.write_detail.c_str(), where));
     return detail::Converted(std::move(op), writer(std::move(ctx), where));
   }
 
@@ -169,6 +182,10 @@ class Conn {
   };
   Result reader(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "read from", where}; }
   Result writer(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "write to", where}; }
+  detail::ConnState& state(const char* op) const {
+    if (s_ == nullptr) detail::throw_empty_conn(op);
+    return *s_;
+  }
 
   std::unique_ptr<detail::ConnState> s_;
 };
