@@ -20,6 +20,8 @@ class AsioCategory final : public std::error_category {
     switch (static_cast<errc>(ev)) {
       case errc::eof:
         return "peer closed the connection";
+      case errc::closed:
+        return "use of closed network connection";
     }
     return "cogo.asio error " + std::to_string(ev);
   }
@@ -67,6 +69,8 @@ std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), 
 
 bool is_eof(const Error& err) noexcept { return err.is(make_error_code(errc::eof)); }
 
+bool is_closed(const Error& err) noexcept { return err.is(make_error_code(errc::closed)); }
+
 std::int64_t open_sockets() noexcept { return g_open_sockets.load(std::memory_order_relaxed); }
 
 namespace detail {
@@ -81,7 +85,7 @@ void throw_empty_conn(const char* op) {
 }
 
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
-               const Context& ctx, const source_location& where) {
+               const Context& ctx, const source_location& where, bool closed) {
   std::string message = what;
   message += ' ';
   message += peer;
@@ -93,6 +97,10 @@ Error io_error(const boost::system::error_code& ec, const char* what, const std:
                  where);
   }
   if (ec == boost::asio::error::eof) return Error(make_error_code(errc::eof), message, where);
+  // Closed before the operation started (EBADF) or while it was pending (aborted).
+  if (ec == boost::asio::error::bad_descriptor || (closed && ec == boost::asio::error::operation_aborted)) {
+    return Error(make_error_code(errc::closed), message, where);
+  }
   return system_error(ec, std::move(message), where);
 }
 
@@ -155,7 +163,8 @@ Task<IoResult<Conn>> Listener::accept(Context ctx, source_location where) {
   const std::string detail = "accept " + address_;
   auto [ec, socket] = co_await acceptor_->async_accept(io_context_here(), use_task(ctx, detail.c_str(), where));
   if (ec) {
-    out.error = detail::io_error(ec, "accept on", address_, ctx, where);
+    const bool closed = ec == boost::asio::error::operation_aborted && !acceptor_->is_open();
+    out.error = detail::io_error(ec, "accept on", address_, ctx, where, closed);
   } else {
     out.value = Conn(std::move(socket));
   }

@@ -1,6 +1,7 @@
 // cogo::asio's connections fail as tcp.hpp documents, on real loopback sockets: a peer
 // that closes (EOF), resets (ECONNRESET) or half-closes; a dial refused or unresolvable;
-// listen on a bad or busy address; use of a closed or empty connection. Every error text
+// listen on a bad or busy address; use of a closed or empty connection (errc::closed, as
+// Go's net.ErrClosed). Every error text
 // names the operation and the peer.
 #include "cogo/asio/tcp.hpp"
 
@@ -153,7 +154,8 @@ TEST_P(TcpErrorsTest, AcceptOnAClosedListenerFailsNamingIt) {
   auto [conn, err] = run(accept_on(ln));
   EXPECT_FALSE(conn);
   ASSERT_TRUE(err);
-  EXPECT_THAT(err.to_string(), StartsWith("accept on " + address + ": "));
+  EXPECT_TRUE(cogo::asio::is_closed(err)) << err;
+  EXPECT_THAT(err.to_string(), StartsWith("accept on " + address + ": use of closed network connection"));
   Listener empty;
   auto e = run(accept_on(empty));
   EXPECT_THAT(e.error.to_string(), HasSubstr("empty Listener"));
@@ -168,10 +170,35 @@ TEST_P(TcpErrorsTest, ReadAndWriteAfterCloseFailAtOnce) {
   std::string got;
   auto r = run(read_n(p.client, 4, got));
   ASSERT_TRUE(r.error);
-  EXPECT_THAT(r.error.to_string(), StartsWith("read from " + peer + ": "));
+  EXPECT_TRUE(cogo::asio::is_closed(r.error)) << r.error;
+  EXPECT_THAT(r.error.to_string(), StartsWith("read from " + peer + ": use of closed network connection"));
   auto w = run(write_text(p.client, "x"));
   ASSERT_TRUE(w.error);
-  EXPECT_THAT(w.error.to_string(), StartsWith("write to " + peer + ": "));
+  EXPECT_TRUE(cogo::asio::is_closed(w.error)) << w.error;
+  EXPECT_THAT(w.error.to_string(), StartsWith("write to " + peer + ": use of closed network connection"));
+}
+
+Task<Error> close_conn(Conn& c) { co_return c.close(); }
+
+Task<> read_then_signal(Conn& c, std::string& got, IoResult<std::size_t>& result,
+                        cogo::test::Signal done) {
+  result = co_await read_n(c, 4, got);
+  done.set();
+}
+
+TEST_P(TcpErrorsTest, CloseWhileAReadIsPendingEndsIt) {
+  ConnPair p = pair();
+  cogo::test::Signal done;
+  IoResult<std::size_t> result;
+  std::string got;
+  sched().go(read_then_signal(p.client, got, result, done));
+  ASSERT_TRUE(until_waiting(1, cogo::detail::WaitReason::io_wait));
+  EXPECT_FALSE(run(close_conn(p.client)));
+  ASSERT_TRUE(done.wait_for());
+  ASSERT_TRUE(result.error);
+  EXPECT_TRUE(cogo::asio::is_closed(result.error)) << result.error;
+  EXPECT_THAT(result.error.to_string(),
+              StartsWith("read from " + p.server.local() + ": use of closed network connection"));
 }
 
 TEST_P(TcpErrorsTest, AnEmptyConnRefusesEveryOperationClearly) {

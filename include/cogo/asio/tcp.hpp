@@ -18,6 +18,9 @@
 //     the context ended reports its result; the next one fails at once.
 //   - the peer closed the connection: code asio::errc::eof, "read from 127.0.0.1:5123:
 //     peer closed the connection" (is_eof(err));
+//   - this side closed the connection (close(), before or during the operation): code
+//     asio::errc::closed, "read from 127.0.0.1:5123: use of closed network connection"
+//     (Go's net.ErrClosed);
 //   - any other socket error keeps its system code, so err.is(std::errc::connection_reset)
 //     works: "write to 127.0.0.1:5123: Broken pipe".
 // Reads and writes wait as "IO wait" in task dumps, with what and whom:
@@ -28,7 +31,7 @@
 // task resumes there. Dialled and accepted connections have TCP_NODELAY set, as Go does.
 // Thread safety: one operation of each direction at a time per connection (a read and a
 //   write may be in flight together), as with any socket; close() from another task
-//   while an operation is in flight ends it (operation_aborted, reported as closed).
+//   while an operation is in flight ends it (errc::closed).
 // Lifetime: a connection or listener must be destroyed before its scheduler.
 #pragma once
 
@@ -55,12 +58,15 @@ namespace cogo::asio {
 
 // cogo::asio's own error codes.
 enum class errc {
-  eof = 1,  // the peer closed the connection
+  eof = 1,     // the peer closed the connection
+  closed = 2,  // this side closed it (Go's net.ErrClosed)
 };
 const std::error_category& error_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
 // Whether `err` (or an error it wraps) says the peer closed the connection.
 bool is_eof(const Error& err) noexcept;
+// Whether `err` (or an error it wraps) says the connection or listener was closed here.
+bool is_closed(const Error& err) noexcept;
 
 // Connections (Conn) open over the process.
 std::int64_t open_sockets() noexcept;
@@ -75,8 +81,9 @@ struct IoResult {
 namespace detail {
 
 // What an operation's failure says: the operation, the peer, the context's cause.
+// `closed`: the socket is no longer open, so an abort came from close().
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
-               const Context& ctx, const source_location& where);
+               const Context& ctx, const source_location& where, bool closed = false);
 
 // The address of an empty Conn: "".
 const std::string& no_address() noexcept;
@@ -176,7 +183,12 @@ class Conn {
     IoResult<std::size_t> operator()(std::tuple<boost::system::error_code, std::size_t> r) const {
       IoResult<std::size_t> out;
       out.value = std::get<1>(r);
-      if (std::get<0>(r)) out.error = detail::io_error(std::get<0>(r), what, s->peer, ctx, where);
+      if (const auto& ec = std::get<0>(r)) {
+        // An abort of an operation that was pending reads whether the socket is open: the
+        // close that caused it happened before the completion that resumed this task.
+        const bool closed = ec == boost::asio::error::operation_aborted && !s->socket.is_open();
+        out.error = detail::io_error(ec, what, s->peer, ctx, where, closed);
+      }
       return out;
     }
   };
