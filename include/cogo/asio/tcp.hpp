@@ -31,7 +31,12 @@
 // task resumes there. Dialled and accepted connections have TCP_NODELAY set, as Go does.
 // Thread safety: one operation of each direction at a time per connection (a read and a
 //   write may be in flight together), as with any socket; close() from another task
-//   while an operation is in flight ends it (errc::closed).
+//   while an operation is in flight ends it (errc::closed), and close() and shutdown()
+//   may be called from any thread. Called off the connection's worker, close() shuts
+//   the socket down at once (the peer reads EOF; operations in flight and later ones
+//   fail with errc::closed) and hands the closing of the descriptor to the worker, as an
+//   Asio socket is not safe to close while its worker starts an operation on it. The
+//   same holds for Listener::close(): new connections are refused when it returns.
 // Lifetime: a connection or listener must be destroyed before its scheduler.
 #pragma once
 
@@ -41,6 +46,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -81,7 +87,7 @@ struct IoResult {
 namespace detail {
 
 // What an operation's failure says: the operation, the peer, the context's cause.
-// `closed`: the socket is no longer open, so an abort came from close().
+// `closed`: close() was called on the socket, so that is why it failed.
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
                const Context& ctx, const source_location& where, bool closed = false);
 
@@ -108,11 +114,13 @@ class Converted {
 template <class Op, class Convert>
 Converted(Op, Convert) -> Converted<Op, Convert>;
 
-// A connection's socket and the texts its errors and waits use (at a stable address).
+// A connection's socket and the texts its errors and waits use (at a stable address),
+// shared by the Conn and a close handed to the socket's worker.
 struct ConnState {
   explicit ConnState(boost::asio::ip::tcp::socket s);
   ~ConnState();
   boost::asio::ip::tcp::socket socket;
+  std::atomic<bool> closed{false};  // close() was called: from any thread
   std::string peer;         // "127.0.0.1:5123"
   std::string local;
   std::string read_detail;  // "read 127.0.0.1:5123"
@@ -126,7 +134,10 @@ class Conn {
   Conn() noexcept = default;
   explicit Conn(boost::asio::ip::tcp::socket socket);
 
-  explicit operator bool() const noexcept { return s_ != nullptr && s_->socket.is_open(); }
+  // Whether this holds a connection that close() has not been called on.
+  explicit operator bool() const noexcept {
+    return s_ != nullptr && !s_->closed.load(std::memory_order_acquire);
+  }
   // Empty for an empty (default-constructed or moved-from) Conn.
   const std::string& peer() const noexcept { return s_ != nullptr ? s_->peer : detail::no_address(); }
   const std::string& local() const noexcept { return s_ != nullptr ? s_->local : detail::no_address(); }
@@ -184,10 +195,7 @@ class Conn {
       IoResult<std::size_t> out;
       out.value = std::get<1>(r);
       if (const auto& ec = std::get<0>(r)) {
-        // An abort of an operation that was pending reads whether the socket is open: the
-        // close that caused it happened before the completion that resumed this task.
-        const bool closed = ec == boost::asio::error::operation_aborted && !s->socket.is_open();
-        out.error = detail::io_error(ec, what, s->peer, ctx, where, closed);
+        out.error = detail::io_error(ec, what, s->peer, ctx, where, s->closed.load(std::memory_order_acquire));
       }
       return out;
     }
@@ -199,8 +207,19 @@ class Conn {
     return *s_;
   }
 
-  std::unique_ptr<detail::ConnState> s_;
+  std::shared_ptr<detail::ConnState> s_;
 };
+
+namespace detail {
+// A listener's acceptor, shared by the Listener and a close handed to its worker.
+struct ListenerState {
+  explicit ListenerState(boost::asio::io_context& io) : acceptor(io) {}
+  boost::asio::ip::tcp::acceptor acceptor;
+  std::atomic<bool> closed{false};
+  std::string address;  // "127.0.0.1:40123"
+  std::uint16_t port = 0;
+};
+}  // namespace detail
 
 class Listener {
  public:
@@ -209,15 +228,18 @@ class Listener {
   // The next connection, accepted onto the calling worker's io_context.
   Task<IoResult<Conn>> accept(Context ctx, source_location where = source_location::current());
   // "127.0.0.1:40123"; port() alone.
-  const std::string& address() const noexcept { return address_; }
-  std::uint16_t port() const noexcept;
+  const std::string& address() const noexcept { return s_ != nullptr ? s_->address : detail::no_address(); }
+  std::uint16_t port() const noexcept { return s_ != nullptr ? s_->port : 0; }
+  // Stops listening; a pending accept ends with errc::closed. Safe to call twice.
   Error close(source_location where = source_location::current());
-  explicit operator bool() const noexcept { return acceptor_ != nullptr && acceptor_->is_open(); }
+  // Whether this holds a listener that close() has not been called on.
+  explicit operator bool() const noexcept {
+    return s_ != nullptr && !s_->closed.load(std::memory_order_acquire);
+  }
 
  private:
   friend IoResult<Listener> listen(std::string_view address, source_location where);
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::string address_;
+  std::shared_ptr<detail::ListenerState> s_;
 };
 
 // Binds "host:port" (port 0: any free one; host an address, or empty for all) and listens.
