@@ -4,7 +4,8 @@
 // worker of the current (or default) scheduler, never on the stack of the thread that
 // cancels, and cancelling never waits for it. If ctx is already done, f is started at once
 // (on a worker).
-// Registrations are independent: one never replaces another.
+// Registrations are independent: one never replaces another. f must be a plain callable:
+// one returning a cogo::Task is refused at compile time (start the task from f instead).
 //
 // The returned AfterFunc handle's stop() unregisters f: it returns true if that call
 // prevented f from running, false if f has already been started or stop() already ran.
@@ -28,6 +29,7 @@
 #include <utility>
 
 #include "cogo/detail/after_func_link.hpp"
+#include "cogo/detail/task_fwd.hpp"
 
 namespace cogo {
 
@@ -74,6 +76,9 @@ template <class F>
   requires std::invocable<std::decay_t<F>&>
 [[nodiscard]] AfterFunc after_func(const Context& ctx, F&& f,
                                    source_location where = source_location::current()) {
+  static_assert(!detail::returns_task_v<std::decay_t<F>>,
+                "cogo::after_func: f returns a cogo::Task, which would be dropped unstarted; "
+                "start it instead: after_func(ctx, [] { cogo::go(body()); })");
   return detail::register_after_func(
       ctx, new detail::AfterFuncImpl<std::decay_t<F>>(std::forward<F>(f), where));
 }

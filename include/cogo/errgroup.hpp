@@ -125,8 +125,13 @@ class ErrGroupState {
   source_location site_;
   // Without a limit (the common case) a task starts, and a successful one ends, with no
   // lock and no counter but the wait group's. With one, active_ counts running tasks.
-  // It changes only while no task is counted (set_limit), so a task sees one value.
-  std::atomic<bool> unlimited_{true};
+  // The mode changes only while no task is counted: set_limit() marks it kChanging,
+  // then reads the count; go() counts its task, then reads the mode (waiting out
+  // kChanging). Both sequentially consistent, so either set_limit() sees the task (and
+  // refuses, restoring the mode) or the task sees the new mode.
+  static constexpr int kUnlimited = 0, kLimited = 1, kChanging = 2;
+  std::atomic<int> mode_{kUnlimited};
+  int mode() const noexcept;
   int active_ COGO_GUARDED_BY(mu) = 0;
   int limit_ COGO_GUARDED_BY(mu) = -1;
   // Tasks started beyond the limit, waiting at their gates in go() order.
@@ -149,7 +154,13 @@ Task<> errgroup_member(Ref<ErrGroupState> st, Ref<ErrGroupGate> gate, F f, sourc
       err = f();
     }
   } catch (...) {
-    err = Error::from_exception(std::current_exception(), site);
+    try {
+      err = Error::from_exception(std::current_exception(), site);
+    } catch (...) {
+      // No memory to describe it (likely why f failed): the bare code, which allocates
+      // nothing, so that finish() still runs and wait() returns.
+      err = Error(errc::exception, site);
+    }
   }
   st->finish(std::move(err), site);
 }

@@ -40,6 +40,7 @@
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/promise.hpp"
 #include "cogo/detail/runtime.hpp"
+#include "cogo/detail/task_fwd.hpp"
 #include "cogo/error.hpp"
 
 namespace cogo {
@@ -138,11 +139,6 @@ void go(std::string name, Task<T> task, source_location where = source_location:
 }
 
 namespace detail {
-template <class T>
-struct is_task : std::false_type {};
-template <class T>
-struct is_task<Task<T>> : std::true_type {};
-
 // A callable that takes no arguments and returns a cogo::Task (by value).
 template <class F>
 concept TaskFactory = std::is_invocable_v<std::decay_t<F>&> &&

@@ -7,9 +7,12 @@
 
 #include <sys/socket.h>
 
+#include "cogo/detail/resources.hpp"
+
 #include <atomic>
 #include <charconv>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace cogo::asio {
@@ -56,6 +59,36 @@ bool split_address(std::string_view address, std::string& host, std::string& por
 }
 
 std::atomic<std::int64_t> g_open_sockets{0};
+
+// Open connections, for leak reports.
+struct OpenList {
+  std::mutex mu;
+  cogo::detail::List conns;
+};
+OpenList& open_list() {
+  static auto* l = new OpenList;  // never destroyed: sockets may close during exit
+  return *l;
+}
+
+void each_open(void (*fn)(const void* id, const source_location& site, const std::string& description,
+                          void* arg),
+               void* arg) {
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.conns.for_each([&](cogo::detail::ListNode* n) {
+    auto* c = static_cast<detail::ConnState*>(n);
+    fn(c, c->site, c->local + " -> " + c->peer, arg);
+  });
+}
+
+std::int64_t count_open() noexcept { return g_open_sockets.load(std::memory_order_relaxed); }
+std::int64_t count_pending_ops() noexcept { return pending_operations(); }
+
+const cogo::detail::ResourceKind kSockets{"io_sockets_open", "TCP connections open (cogo::asio).",
+                                          "socket", &count_open, &each_open};
+const cogo::detail::ResourceKind kOperations{
+    "io_operations_pending", "I/O operations awaited and not completed (cogo::asio).",
+    "I/O operation", &count_pending_ops, nullptr};
 
 Error system_error(const boost::system::error_code& ec, std::string message, const source_location& where) {
   return Error(static_cast<std::error_code>(ec), message, where);
@@ -138,22 +171,37 @@ Error io_error(const boost::system::error_code& ec, const char* what, const std:
   return system_error(ec, std::move(message), where);
 }
 
-ConnState::ConnState(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {
+ConnState::ConnState(boost::asio::ip::tcp::socket s, const source_location& made_at)
+    : socket(std::move(s)), site(made_at) {
   peer = endpoint_or(socket, true);
   local = endpoint_or(socket, false);
   read_detail = "read " + peer;
   write_detail = "write " + peer;
+  static const bool registered = [] {
+    cogo::detail::register_resource_kind(&kSockets);
+    cogo::detail::register_resource_kind(&kOperations);
+    return true;
+  }();
+  (void)registered;
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.conns.push_back(this);
   g_open_sockets.fetch_add(1, std::memory_order_relaxed);
 }
 
-ConnState::~ConnState() { g_open_sockets.fetch_sub(1, std::memory_order_relaxed); }
+ConnState::~ConnState() {
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  cogo::detail::List::remove(this);
+  g_open_sockets.fetch_sub(1, std::memory_order_relaxed);
+}
 
 }  // namespace detail
 
 // ---------------------------------------------------------------- Conn
 
-Conn::Conn(boost::asio::ip::tcp::socket socket)
-    : s_(std::make_shared<detail::ConnState>(std::move(socket))) {
+Conn::Conn(boost::asio::ip::tcp::socket socket, source_location where)
+    : s_(std::make_shared<detail::ConnState>(std::move(socket), where)) {
   boost::system::error_code ignored;
   s_->socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
 }
@@ -199,7 +247,7 @@ Task<IoResult<Conn>> Listener::accept(Context ctx, source_location where) {
   if (ec) {
     out.error = detail::io_error(ec, "accept on", s->address, ctx, where, s->closed.load(std::memory_order_acquire));
   } else {
-    out.value = Conn(std::move(socket));
+    out.value = Conn(std::move(socket), where);
   }
   co_return out;
 }
@@ -273,7 +321,7 @@ Task<IoResult<Conn>> dial(Context ctx, std::string address, source_location wher
     out.error = detail::io_error(cec, "connect to", address, ctx, where);
     co_return out;
   }
-  out.value = Conn(std::move(socket));
+  out.value = Conn(std::move(socket), where);
   co_return out;
 }
 

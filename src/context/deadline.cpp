@@ -75,7 +75,7 @@ void DeadlineNode::expire() noexcept {
   cancel(err, why);
 }
 
-void fire_deadline(TimerEntry* e, std::uint16_t /*gen*/, std::int64_t /*when*/) noexcept {
+void fire_deadline(TimerEntry* e, std::uint32_t /*gen*/, std::int64_t /*when*/) noexcept {
   auto* d = static_cast<DeadlineNode*>(e);
   if (!d->is_done()) d->expire();
   d->release();  // the armed timer's reference

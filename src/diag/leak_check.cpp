@@ -11,6 +11,7 @@
 #include "cogo/detail/context_node.hpp"
 #include "cogo/detail/deadline_node.hpp"
 #include "cogo/detail/format.hpp"
+#include "cogo/detail/resources.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
 #include "cogo/detail/timer_cases.hpp"
 #include "cogo/detail/timer_state.hpp"
@@ -69,6 +70,31 @@ std::vector<ContextSeen> pending_contexts() {
   return out;
 }
 
+struct ResourceSeen {
+  const void* id;
+  LeakedResource info;
+};
+
+std::vector<ResourceSeen> live_resources() {
+  std::vector<ResourceSeen> out;
+  detail::for_each_resource_kind(
+      [](const detail::ResourceKind& kind, void* arg) {
+        if (kind.for_each == nullptr) return;
+        struct Ctx {
+          std::vector<ResourceSeen>* out;
+          const char* what;
+        } ctx{static_cast<std::vector<ResourceSeen>*>(arg), kind.what};
+        kind.for_each(
+            [](const void* id, const source_location& site, const std::string& description, void* a) {
+              auto* c = static_cast<Ctx*>(a);
+              c->out->push_back(ResourceSeen{id, LeakedResource{c->what, site, description}});
+            },
+            &ctx);
+      },
+      &out);
+  return out;
+}
+
 bool ignored(const diag::TaskInfo& t, const std::vector<std::string>& functions) {
   const std::string_view fn = t.start_site.function_name();
   return std::any_of(functions.begin(), functions.end(),
@@ -90,6 +116,7 @@ Options& Options::ignore_current() {
   for (const diag::TaskInfo& t : listed) ignored_tasks_.insert(t.id);
   for (const TimerSeen& t : armed_timers()) ignored_timers_.insert(t.entry);
   for (const ContextSeen& c : pending_contexts()) ignored_contexts_.insert(c.node);
+  for (const ResourceSeen& r : live_resources()) ignored_resources_.insert(r.id);
   return *this;
 }
 
@@ -117,6 +144,9 @@ Report find_leaks(const Options& options) {
     }
     for (ContextSeen& c : pending_contexts()) {
       if (options.ignored_contexts_.count(c.node) == 0) r.contexts.push_back(std::move(c.info));
+    }
+    for (ResourceSeen& res : live_resources()) {
+      if (options.ignored_resources_.count(res.id) == 0) r.resources.push_back(std::move(res.info));
     }
     if (r.empty() || std::chrono::steady_clock::now() >= give_up) return r;
     std::this_thread::sleep_for(pause);
@@ -146,6 +176,10 @@ std::string Report::describe() const {
   for (const LeakedContext& c : contexts) {
     os << "context leaked: " << c.description << ", made at " << site(c.site) << " in "
        << c.site.function_name() << ", never cancelled\n";
+  }
+  for (const LeakedResource& res : resources) {
+    os << res.what << " leaked: " << res.description << ", made at " << site(res.site) << " in "
+       << res.site.function_name() << '\n';
   }
   if (!tasks.empty()) {
     os << '\n';

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cogo/detail/context_node.hpp"
+#include "cogo/detail/resources.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
 
 namespace cogo::diag {
@@ -52,6 +53,11 @@ Snapshot snapshot() {
   detail::for_each_timer_service([&](detail::TimerService& svc) { s.timers_armed += svc.armed(); });
   s.contexts_live = detail::live_contexts();
   s.cancellations = cancel_counts();
+  detail::for_each_resource_kind(
+      [](const detail::ResourceKind& k, void* arg) {
+        static_cast<Snapshot*>(arg)->gauges.push_back(Gauge{k.metric, k.help, k.count()});
+      },
+      &s);
   return s;
 }
 
@@ -69,6 +75,9 @@ void write_prometheus(std::ostream& os, const Snapshot& s) {
          static_cast<std::int64_t>(s.steals));
   metric(os, "cogo_scheduler_parks_total", "counter", "Times a worker went to sleep.",
          static_cast<std::int64_t>(s.parks));
+  for (const Gauge& g : s.gauges) {
+    metric(os, ("cogo_" + g.name).c_str(), "gauge", g.help.c_str(), g.value);
+  }
   os << "# HELP cogo_cancellations_total Context cancellations by origin: the site that "
         "cancelled or set the deadline, and the code.\n"
      << "# TYPE cogo_cancellations_total counter\n";

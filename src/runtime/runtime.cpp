@@ -18,7 +18,7 @@ namespace cogo {
 namespace detail {
 
 thread_local constinit ThreadState tls_runtime{};
-#if defined(__clang__)
+#if defined(__clang__) || defined(COGO_OUT_OF_LINE_TLS)
 ThreadState& this_thread() noexcept { return tls_runtime; }
 #endif
 std::atomic<const TraceHooks*> g_tracing{nullptr};

@@ -1,5 +1,7 @@
 #include "cogo/errgroup.hpp"
 
+#include "cogo/detail/done_case.hpp"  // spin_pause
+
 #include <algorithm>
 #include <string>
 
@@ -12,8 +14,16 @@ ErrGroupState::ErrGroupState(const Context& parent, source_location where) : sit
   cancel_func = std::move(cancel);
 }
 
+int ErrGroupState::mode() const noexcept {
+  for (;;) {
+    const int m = mode_.load(std::memory_order_seq_cst);
+    if (m != kChanging) return m;
+    spin_pause();  // a set_limit() is deciding, under its lock: a few instructions
+  }
+}
+
 Ref<ErrGroupGate> ErrGroupState::make_gate() {
-  if (unlimited_.load(std::memory_order_relaxed)) return {};
+  if (mode() == kUnlimited) return {};
   return Ref<ErrGroupGate>::adopt(new ErrGroupGate);
 }
 
@@ -69,7 +79,7 @@ Ref<ErrGroupGate> ErrGroupState::pass_slot_locked() {
 }
 
 void ErrGroupState::finish(Error err, const source_location& site) noexcept {
-  const bool unlimited = unlimited_.load(std::memory_order_relaxed);
+  const bool unlimited = mode() == kUnlimited;
   if (!err && unlimited) {
     wg.done();
     return;
@@ -92,14 +102,17 @@ void ErrGroupState::finish(Error err, const source_location& site) noexcept {
 
 void ErrGroupState::set_limit(int n) {
   LockGuard g(mu);
+  const int was = mode_.load(std::memory_order_relaxed);  // only set_limit changes it, locked
+  mode_.store(kChanging, std::memory_order_seq_cst);
   // Started or queued and not finished, with or without a limit so far.
   const std::int64_t active = wg.count();
   if (active > 0) {
+    mode_.store(was, std::memory_order_seq_cst);
     throw usage_error("cogo: ErrGroup::set_limit called while " + std::to_string(active) +
                       " tasks are active");
   }
   limit_ = n < 0 ? -1 : n;
-  unlimited_.store(limit_ < 0, std::memory_order_relaxed);
+  mode_.store(limit_ < 0 ? kUnlimited : kLimited, std::memory_order_seq_cst);
 }
 
 void ErrGroupState::cancel_on_release() noexcept {

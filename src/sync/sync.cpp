@@ -1,5 +1,6 @@
 #include "cogo/sync.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace cogo {
@@ -14,9 +15,15 @@ namespace {
 void WaitGroup::add(std::int64_t delta) {
   if (delta > 0) {
     // Cannot go negative: no compare-exchange loop to lose under contention. Adding to
-    // a zero count releases nobody.
-    state_.fetch_add(delta * 2, std::memory_order_acq_rel);
-    return;
+    // a zero count releases nobody. Sequentially consistent: ErrGroup::set_limit reads
+    // the count against it (errgroup.hpp).
+    constexpr std::int64_t kMax = INT64_MAX >> 1;  // the count has 62 bits
+    if (delta <= kMax) {
+      const std::int64_t before = state_.fetch_add(delta * 2, std::memory_order_seq_cst);
+      if ((before >> 1) <= kMax - delta) return;
+      state_.fetch_sub(delta * 2, std::memory_order_seq_cst);  // refused: undone
+    }
+    throw usage_error("cogo: WaitGroup counter would overflow (+" + std::to_string(delta) + ")");
   }
   if (delta == 0) return;
   std::int64_t s = state_.load(std::memory_order_relaxed);
@@ -60,7 +67,7 @@ void WaitGroup::add_locked_path(std::int64_t delta) {
 }
 
 std::int64_t WaitGroup::count() const noexcept {
-  const std::int64_t c = state_.load(std::memory_order_acquire) >> 1;
+  const std::int64_t c = state_.load(std::memory_order_seq_cst) >> 1;
   if (c == 0) {
     // A done() that reached zero under the lock may still hold it: wait until it has
     // let go, so that the caller may destroy the WaitGroup.

@@ -1,5 +1,7 @@
 #include "cogo/timer.hpp"
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "cogo/select.hpp"
@@ -277,7 +279,7 @@ COGO_NO_THREAD_SAFETY_ANALYSIS TimerReceiver* TimerState::expire_locked(std::int
   return nullptr;
 }
 
-void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
+void fire_timer(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept {
   auto* s = static_cast<TimerState*>(e);
   TimerReceiver* taker = nullptr;
   bool keeps_ref = false;
@@ -292,7 +294,7 @@ void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
 
 // ---------------------------------------------------------------- waits
 
-void fire_after(TimerEntry* e, std::uint16_t /*gen*/, std::int64_t when) noexcept {
+void fire_after(TimerEntry* e, std::uint32_t /*gen*/, std::int64_t when) noexcept {
   auto* c = static_cast<AfterCase*>(e);
   c->fired_at_ = when;
   WaitState* ws = c->ws_;
@@ -300,6 +302,15 @@ void fire_after(TimerEntry* e, std::uint16_t /*gen*/, std::int64_t when) noexcep
   // Last touch of the case: once woken, the waiting frame may be resumed and freed.
   c->fired_.store(true, std::memory_order_release);
   if (won) ws->wake();
+}
+
+void report_unarmed_after(const source_location& site) noexcept {
+  static std::atomic<bool> reported{false};
+  if (reported.exchange(true, std::memory_order_relaxed)) return;
+  std::fprintf(stderr,
+               "cogo: out of memory arming the timeout at %s:%u; it fires at once "
+               "(reported once)\n",
+               site.file_name(), static_cast<unsigned>(site.line()));
 }
 
 void spin_pause() noexcept {

@@ -9,7 +9,7 @@ namespace {
 // A 4-ary heap: shallower than a binary one, and a node's children share a cache line.
 constexpr std::uint32_t kArity = 4;
 thread_local TimerService* tls_override = nullptr;
-void dispatch(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept {
+void dispatch(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept {
   switch (e->kind) {
     case TimerKind::deadline:
       fire_deadline(e, gen, when);
@@ -161,7 +161,7 @@ void TimerService::bump_generation(TimerEntry* e) noexcept {
 std::int64_t TimerService::run_due(std::int64_t now) {
   for (;;) {
     TimerEntry* e;
-    std::uint16_t gen;
+    std::uint32_t gen;
     std::int64_t when;
     {
       LockGuard g(mu_);
@@ -189,12 +189,18 @@ void TimerService::advance_manual(std::int64_t to) {
     }
     if (next > to) break;
     // Time moves to each deadline as it fires, so that a ticker sees its own period.
-    if (next > manual_now_.load(std::memory_order_relaxed)) {
-      manual_now_.store(next, std::memory_order_release);
-    }
+    move_manual_to(next);
     run_due(next);
   }
-  if (to > manual_now_.load(std::memory_order_relaxed)) manual_now_.store(to, std::memory_order_release);
+  move_manual_to(to);
+}
+
+void TimerService::move_manual_to(std::int64_t t) noexcept {
+  // Forward only, whatever other threads advance at the same time.
+  std::int64_t now = manual_now_.load(std::memory_order_relaxed);
+  while (t > now && !manual_now_.compare_exchange_weak(now, t, std::memory_order_acq_rel,
+                                                       std::memory_order_relaxed)) {
+  }
 }
 
 std::size_t TimerService::armed() const noexcept { return armed_.load(std::memory_order_relaxed); }

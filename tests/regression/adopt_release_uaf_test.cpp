@@ -15,7 +15,7 @@
 // does. Under ASan the run failed with heap-use-after-free in TimerService::set_driver;
 // in the release build the wrapped destructor showed the service freed first. Fixed by
 // listing the service and handing it over in one step under the adopting scheduler's
-// lock, where its keeper plans. REVIEW_NO_PAUSE=1 runs it without the pause.
+// lock, where its keeper plans. COGO_TEST_NO_PAUSE=1 runs it without the pause.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -72,9 +72,9 @@ cogo::Task<> nap() {
   (void)co_await cogo::sleep(2ms);  // arms a timer on the default clock: the keeper re-plans
 }
 
-TEST(ReviewAdoptTimers, AnAdoptedServiceIsNotFreedBeforeAdoptionFinishes) {
+TEST(AdoptTimersRegression, AnAdoptedServiceIsNotFreedBeforeAdoptionFinishes) {
   cogo::test::Watchdog wd("adopt_timers vs plan_sleep release", 60s);
-  const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
+  const bool pause = std::getenv("COGO_TEST_NO_PAUSE") == nullptr;
   cogo::run(nap());  // the default scheduler exists and has a keeper
   auto* sched = new cogo::Scheduler({.workers = 1});
   std::optional<cogo::Timer> timer = sched->block_on(make_stopped_timer());

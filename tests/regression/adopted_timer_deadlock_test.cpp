@@ -36,11 +36,11 @@ cogo::Task<> arm_many(int n, std::chrono::milliseconds d, std::vector<cogo::Time
   co_return;
 }
 
-TEST(ReviewAdoptedTimers, FiringAdoptedAfterFuncsWhileTakingASnapshotDoesNotDeadlock) {
+TEST(AdoptedTimersRegression, FiringAdoptedAfterFuncsWhileTakingASnapshotDoesNotDeadlock) {
   cogo::test::Watchdog wd("adopted after_func fires vs diag::snapshot()", 60s);
   std::atomic<bool> stop{false};
-  // REVIEW_NO_SNAPSHOT=1: the control run, without the diagnostics thread.
-  const bool control = std::getenv("REVIEW_NO_SNAPSHOT") != nullptr;
+  // COGO_TEST_NO_SNAPSHOT=1: the control run, without the diagnostics thread.
+  const bool control = std::getenv("COGO_TEST_NO_SNAPSHOT") != nullptr;
   std::thread snap([&] {
     while (!control && !stop.load()) (void)cogo::diag::snapshot();
   });

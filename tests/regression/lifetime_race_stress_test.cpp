@@ -37,7 +37,7 @@ cogo::Task<> arm(Armed& a, std::shared_ptr<std::atomic<int>> ran, int n) {
   co_return;
 }
 
-TEST(ReviewLifetimeStress, DestroyWhileThreadsArmCancelAndFire) {
+TEST(LifetimeStressRegression, DestroyWhileThreadsArmCancelAndFire) {
   cogo::test::Watchdog wd("lifetime race stress", 110s);
   const int rounds = cogo::test::scaled(200);
   constexpr int kN = 20;

@@ -17,7 +17,7 @@
 // last spinner. Two tasks are spawned from outside: a 60 ms CPU loop, then one that
 // records its start. Both notifies see the spinner and wake nobody; the spinner's recheck
 // takes both (n = size/workers + 1 = 2), runs the loop, and the second task waits the
-// whole 60 ms while the other worker sleeps. REVIEW_NO_PAUSE=1 is the control.
+// whole 60 ms while the other worker sleeps. COGO_TEST_NO_PAUSE=1 is the control.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -73,9 +73,9 @@ cogo::Task<> record_start(Clock::time_point pushed, std::atomic<long long>& late
   co_return;
 }
 
-TEST(ReviewIdle, WorkFoundByTheRecheckDoesNotStrandASecondItemWhileAWorkerSleeps) {
+TEST(IdleRegression, WorkFoundByTheRecheckDoesNotStrandASecondItemWhileAWorkerSleeps) {
   cogo::test::Watchdog wd("recheck strand", 60s);
-  const bool pause = std::getenv("REVIEW_NO_PAUSE") == nullptr;
+  const bool pause = std::getenv("COGO_TEST_NO_PAUSE") == nullptr;
   cogo::Scheduler s({.workers = 2});
   bool staged = !pause;
   for (int attempt = 0; attempt < 50 && !staged; ++attempt) {

@@ -57,6 +57,7 @@
 
 #include "cogo/asio/io.hpp"
 #include "cogo/context.hpp"
+#include "cogo/detail/list.hpp"
 #include "cogo/error.hpp"
 #include "cogo/task.hpp"
 
@@ -115,12 +116,16 @@ template <class Op, class Convert>
 Converted(Op, Convert) -> Converted<Op, Convert>;
 
 // A connection's socket and the texts its errors and waits use (at a stable address),
-// shared by the Conn and a close handed to the socket's worker.
-struct ConnState {
-  explicit ConnState(boost::asio::ip::tcp::socket s);
+// shared by the Conn and a close handed to the socket's worker. Listed while it lives,
+// for leak checks (cogo/diag/leak_check.hpp) and the figures.
+struct ConnState : cogo::detail::ListNode {
+  ConnState(boost::asio::ip::tcp::socket s, const source_location& made_at);
   ~ConnState();
+  ConnState(const ConnState&) = delete;
+  ConnState& operator=(const ConnState&) = delete;
   boost::asio::ip::tcp::socket socket;
   std::atomic<bool> closed{false};  // close() was called: from any thread
+  source_location site;     // the accept or dial that made it
   std::string peer;         // "127.0.0.1:5123"
   std::string local;
   std::string read_detail;  // "read 127.0.0.1:5123"
@@ -132,7 +137,8 @@ struct ConnState {
 class Conn {
  public:
   Conn() noexcept = default;
-  explicit Conn(boost::asio::ip::tcp::socket socket);
+  // Adopts a connected socket; `where` is reported by leak checks while it is open.
+  explicit Conn(boost::asio::ip::tcp::socket socket, source_location where = source_location::current());
 
   // Whether this holds a connection that close() has not been called on.
   explicit operator bool() const noexcept {

@@ -18,6 +18,13 @@ namespace cogo::detail {
 // What the two cases share: the channel, the waiter and whether it was queued.
 template <class T>
 class ChanCaseBase {
+  // A case keeps a T (the value received, or the copy of an lvalue sent) in the awaiting
+  // coroutine's frame, and g++ 12 aligns frames only to the default new alignment.
+  static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                "cogo::Chan<T>: recv() and send() keep a T in the coroutine frame, which is "
+                "aligned only to __STDCPP_DEFAULT_NEW_ALIGNMENT__; send an over-aligned T "
+                "through a std::unique_ptr<T> instead");
+
  public:
   Lock* lock() noexcept { return ch_ != nullptr ? &ch_->lock() : nullptr; }
   // A poll that marked a slot and was not followed by enqueue() drops the mark.

@@ -104,12 +104,12 @@ class Ring {
   // Receives into `out` without a lock. locked: a marked slot, see the file comment.
   template <class Out>
   [[gnu::always_inline]] RingOp try_pop(Out& out) noexcept {
-    std::uint64_t h = head_.load(std::memory_order_relaxed);
+    std::uint64_t h = head_.load(std::memory_order_acquire);  // see try_push
     for (unsigned spins = 0;;) {
       Slot& s = at(h);
       const std::uint64_t st = s.stamp.load(std::memory_order_acquire);
       if ((st & ~kSendMark) == h + 1) {
-        if (head_.compare_exchange_weak(h, next(h), std::memory_order_relaxed)) {
+        if (head_.compare_exchange_weak(h, next(h), std::memory_order_acquire)) {
           out.emplace(std::move(*s.value()));
           s.value()->~T();
           const std::uint64_t old = s.stamp.fetch_add(lap_ - 1, std::memory_order_release);
@@ -120,24 +120,30 @@ class Ring {
       if (pos(st) == h + 1) return RingOp::locked;  // owed to parked receivers
       if (pos(st) == h) {
         const std::uint64_t t = tail_.load(std::memory_order_acquire);
-        if ((t & ~kClosed) == h) return (t & kClosed) != 0 ? RingOp::closed : RingOp::blocked;
+        if ((t & ~kClosed) == h) {
+          if ((t & kClosed) != 0) return RingOp::closed;
+          return (st & kSendMark) != 0 ? RingOp::locked : RingOp::blocked;
+        }
       }
       // A stale h (another receiver took it) is reloaded at once; a send in flight into
       // this slot, or the last lap's receiver still leaving it, is waited out.
       if (pos(st) <= h) backoff(spins);
-      h = head_.load(std::memory_order_relaxed);
+      h = head_.load(std::memory_order_acquire);
     }
   }
 
   // Sends *src (moving it only on success) without a lock.
   [[gnu::always_inline]] RingOp try_push(T* src) noexcept {
-    std::uint64_t t = tail_.load(std::memory_order_relaxed);
+    // Positions are read with acquire: a lock holder that hands a slot to a waiter marks
+    // the next slot, then publishes the position with release; acquire makes the mark
+    // visible to whoever reads that position (free on x86).
+    std::uint64_t t = tail_.load(std::memory_order_acquire);
     for (unsigned spins = 0;;) {
       if ((t & kClosed) != 0) return RingOp::closed;
       Slot& s = at(t);
       const std::uint64_t st = s.stamp.load(std::memory_order_acquire);
       if ((st & ~kRecvMark) == t) {
-        if (tail_.compare_exchange_weak(t, next(t), std::memory_order_relaxed)) {
+        if (tail_.compare_exchange_weak(t, next(t), std::memory_order_acquire)) {
           ::new (static_cast<void*>(s.storage)) T(std::move(*src));
           const std::uint64_t old = s.stamp.fetch_add(1, std::memory_order_release);
           return (old & kRecvMark) != 0 ? RingOp::done_settle : RingOp::done;
@@ -146,10 +152,14 @@ class Ring {
       }
       if (pos(st) == t) return RingOp::locked;  // owed to parked senders
       if (pos(st) + lap_ == t + 1) {
-        if (head_.load(std::memory_order_acquire) + lap_ == t) return RingOp::blocked;  // full
+        if (head_.load(std::memory_order_acquire) + lap_ == t) {
+          return (st & kRecvMark) != 0 ? RingOp::locked : RingOp::blocked;  // full
+        }
         backoff(spins);  // a receiver is leaving the slot
+      } else if (pos(st) < t) {
+        backoff(spins);  // the last lap's send into this slot is still in flight
       }
-      t = tail_.load(std::memory_order_relaxed);  // or another sender took t
+      t = tail_.load(std::memory_order_acquire);  // or another sender took t
     }
   }
 

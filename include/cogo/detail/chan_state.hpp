@@ -188,6 +188,10 @@ class ChanState final : public Ring<T> {
         const std::uint64_t t = this->tail_.load(std::memory_order_acquire);
         if ((t & ~kClosed) == h) {
           if ((t & kClosed) != 0) return true;
+          if ((st & kSendMark) != 0) {  // a parked sender's value is owed to this slot
+            settle(woken);
+            continue;
+          }
           if (!mark || (st & kRecvMark) != 0) return false;
           std::uint64_t expected = st;
           if (s.stamp.compare_exchange_strong(expected, st | kRecvMark, std::memory_order_acq_rel)) {
@@ -224,6 +228,10 @@ class ChanState final : public Ring<T> {
       }
       if (pos(st) + this->lap_ == t + 1 &&
           this->head_.load(std::memory_order_acquire) + this->lap_ == t) {  // full
+        if ((st & kRecvMark) != 0) {  // the value is owed to a parked receiver
+          settle(woken);
+          continue;
+        }
         if (!mark || (st & kSendMark) != 0) return false;
         std::uint64_t expected = st;
         if (s.stamp.compare_exchange_strong(expected, st | kSendMark, std::memory_order_acq_rel)) {

@@ -29,7 +29,7 @@ class DeadlineNode final : public CancelNode, private TimerEntry {
 
  private:
   friend class CancelNode;
-  friend void fire_deadline(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+  friend void fire_deadline(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
   void disarm_locked() noexcept COGO_REQUIRES(mu_);
 
   TimerService* svc_;  // a strong reference

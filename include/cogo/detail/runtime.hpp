@@ -105,8 +105,10 @@ extern thread_local constinit ThreadState tls_runtime;
 // coroutine's suspension and use it after the coroutine resumes on another thread
 // (llvm-project issues 47179 and 63022), so code that can be inlined into a coroutine
 // (every header of cogo) reaches the thread's state through this call, which clang
-// cannot see through. g++ does not cache it; there the call is the plain access.
-#if defined(__clang__)
+// cannot see through. g++ does not cache it; there the call is the plain access, except
+// in UBSan builds (COGO_OUT_OF_LINE_TLS): g++ 12's null check of an extern thread_local
+// misfires once the linker relaxes the TLS access, so only its defining file touches it.
+#if defined(__clang__) || defined(COGO_OUT_OF_LINE_TLS)
 ThreadState& this_thread() noexcept;
 #else
 inline ThreadState& this_thread() noexcept { return tls_runtime; }

@@ -13,9 +13,14 @@
 
 namespace cogo::detail {
 
+// Reports on stderr, once per process, that a timeout at `site` ended at once because
+// the timer heap could not grow.
+void report_unarmed_after(const source_location& site) noexcept;
+
 // A timeout owned by one wait: its timer entry lives in the waiting frame and is armed
 // only if the wait has to suspend, so a select that finds another case ready arms
-// nothing. The delay counts from when the wait starts waiting.
+// nothing. The delay counts from when the wait starts waiting. If the entry cannot be
+// armed (no memory for the heap), the timeout fires at once: early, never lost.
 class AfterCase : private TimerEntry {
  public:
   using result_type = std::chrono::steady_clock::time_point;
@@ -48,7 +53,13 @@ class AfterCase : private TimerEntry {
     try {
       svc_->arm(this, when);
     } catch (...) {
-      armed_ = false;  // out of memory for the timer heap: this case cannot fire
+      // Out of memory for the timer heap. A timeout that can never fire would leave the
+      // wait stuck for good; it times out now instead, and says so on stderr.
+      armed_ = false;
+      report_unarmed_after(site_);
+      fired_at_ = svc_->now();
+      if (ws.try_claim(case_index)) ws.wake();  // deferred: the awaiter resumes at once
+      fired_.store(true, std::memory_order_release);
     }
   }
   void dequeue() noexcept {
@@ -75,7 +86,7 @@ class AfterCase : private TimerEntry {
   auto operator co_await() && noexcept { return SingleAwaiter<AfterCase>(std::move(*this)); }
 
  private:
-  friend void fire_after(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+  friend void fire_after(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
   void release_service() noexcept {
     if (svc_ != nullptr) std::exchange(svc_, nullptr)->release();
   }

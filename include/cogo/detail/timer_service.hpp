@@ -35,7 +35,7 @@ enum class TimerKind : std::uint8_t {
 struct TimerEntry {
   static constexpr std::uint32_t kNotArmed = UINT32_MAX;
   std::uint32_t index = kNotArmed;  // heap slot; guarded by the service lock
-  std::uint16_t gen = 0;            // bumped by each arm; written under the owner's and the
+  std::uint32_t gen = 0;            // bumped by each arm; written under the owner's and the
                                     // service's locks, read under either
   TimerKind kind;
   std::uint8_t owner_bits = 0;  // the owner's, guarded by the owner's lock
@@ -43,7 +43,7 @@ struct TimerEntry {
   explicit TimerEntry(TimerKind k) noexcept : kind(k) {}
 };
 
-using TimerFireFn = void (*)(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+using TimerFireFn = void (*)(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
 
 // Whoever runs a steady service's due timers: told when a deadline is armed that is
 // earlier than the one it planned to wake up for. Called with the service's lock held,
@@ -57,9 +57,9 @@ class TimerDriver {
   ~TimerDriver() = default;
 };
 // The fire functions, one per kind; defined by the owners.
-void fire_deadline(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
-void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
-void fire_after(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+void fire_deadline(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
+void fire_timer(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
+void fire_after(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
 
 class TimerService {
  public:
@@ -156,6 +156,7 @@ class TimerService {
   void sift_down(std::uint32_t i, Slot s) noexcept COGO_REQUIRES(mu_);
   void remove_at(std::uint32_t i) noexcept COGO_REQUIRES(mu_);
   void update_earliest() noexcept COGO_REQUIRES(mu_);
+  void move_manual_to(std::int64_t t) noexcept;
 
   RefCount refs_{1};
   const bool manual_;

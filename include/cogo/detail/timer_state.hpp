@@ -85,7 +85,7 @@ class TimerState : public TimerEntry, public Pooled {
   bool receive(std::int64_t& value, std::int64_t deadline_ns) noexcept;
 
  protected:
-  friend void fire_timer(TimerEntry* e, std::uint16_t gen, std::int64_t when) noexcept;
+  friend void fire_timer(TimerEntry* e, std::uint32_t gen, std::int64_t when) noexcept;
   TimerState(TimerService& svc, Flavor flavor, source_location site) noexcept;
   ~TimerState();
 

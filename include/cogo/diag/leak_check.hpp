@@ -37,6 +37,14 @@ struct LeakedContext {
   std::string description;
 };
 
+// A resource an adapter made and did not release (a socket still open), with the site
+// that made it.
+struct LeakedResource {
+  std::string what;         // "socket"
+  source_location site;
+  std::string description;  // "127.0.0.1:40122 -> 127.0.0.1:5123"
+};
+
 struct Report {
   std::vector<diag::TaskInfo> tasks;
   // Live tasks beyond the baseline that have never waited, so are not listed (running
@@ -44,9 +52,11 @@ struct Report {
   std::size_t unlisted_tasks = 0;
   std::vector<LeakedTimer> timers;
   std::vector<LeakedContext> contexts;
+  std::vector<LeakedResource> resources;  // sockets and the like (cogo::asio)
 
   bool empty() const noexcept {
-    return tasks.empty() && unlisted_tasks == 0 && timers.empty() && contexts.empty();
+    return tasks.empty() && unlisted_tasks == 0 && timers.empty() && contexts.empty() &&
+           resources.empty();
   }
   // A summary line per kind, then a level-2 dump of the leaked tasks.
   std::string describe() const;
@@ -69,6 +79,7 @@ class Options {
   std::size_t ignored_unlisted_ = 0;
   std::unordered_set<const void*> ignored_timers_;
   std::unordered_set<const void*> ignored_contexts_;
+  std::unordered_set<const void*> ignored_resources_;
   std::chrono::milliseconds timeout_{1000};
 };
 

@@ -14,11 +14,19 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <string>
 #include <vector>
 
 #include "cogo/diag/cancel_trace.hpp"
 
 namespace cogo::diag {
+
+// A gauge an adapter registered (cogo::asio: sockets open, operations pending).
+struct Gauge {
+  std::string name;  // after cogo_
+  std::string help;
+  std::int64_t value = 0;
+};
 
 struct Snapshot {
   std::uint64_t tasks_live = 0;
@@ -29,6 +37,7 @@ struct Snapshot {
   std::vector<CancelCount> cancellations;
   std::uint64_t steals = 0;
   std::uint64_t parks = 0;
+  std::vector<Gauge> gauges;  // the adapters' figures
 };
 
 Snapshot snapshot();

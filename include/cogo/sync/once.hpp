@@ -27,6 +27,7 @@
 #include "cogo/detail/list.hpp"
 #include "cogo/detail/lock.hpp"
 #include "cogo/detail/select_core.hpp"
+#include "cogo/detail/task_fwd.hpp"
 #include "cogo/detail/wait_list.hpp"
 #include "cogo/error.hpp"
 
@@ -100,11 +101,17 @@ class Once {
     Waiter waiter_;
   };
 
-  // Runs f the first time; every other call waits until that run has finished.
+  // Runs f the first time; every other call waits until that run has finished. f runs
+  // inline on the claiming caller; a callable returning a cogo::Task is refused at
+  // compile time (it would be dropped unstarted).
   template <class F>
     requires std::is_invocable_v<F&>
   [[nodiscard]] CallAwaiter<std::decay_t<F>> call(F&& f,
                                                   source_location where = source_location::current()) {
+    static_assert(!detail::returns_task_v<std::decay_t<F>>,
+                  "cogo::Once::call: f returns a cogo::Task, which would be dropped unstarted "
+                  "while the Once reports itself done; f runs inline and must not be a "
+                  "coroutine");
     return CallAwaiter<std::decay_t<F>>(this, std::forward<F>(f), where);
   }
 

@@ -55,7 +55,8 @@ class WaitGroup {
   WaitGroup& operator=(const WaitGroup&) = delete;
 
   // Adds delta (may be negative) to the counter; throws usage_error, changing nothing,
-  // if it would go negative. Reaching zero releases every waiter.
+  // if it would go negative, or past its 2^62 - 1 (Go panics on both). Reaching zero
+  // releases every waiter.
   void add(std::int64_t delta = 1);
   void done() { add(-1); }
   // The counter now. Reading zero takes the lock (see the protocol above), so a caller
