@@ -242,6 +242,11 @@ Task<IoResult<Conn>> Listener::accept(Context ctx, source_location where) {
     co_return out;
   }
   const std::shared_ptr<detail::ListenerState> s = s_;  // alive across the wait
+  if (ctx.is_done()) {
+    // Not started: an accept would take a waiting connection at once, on a done context.
+    out.error = detail::io_error(boost::asio::error::operation_aborted, "accept on", s->address, ctx, where);
+    co_return out;
+  }
   const std::string detail = "accept " + s->address;
   auto [ec, socket] = co_await s->acceptor.async_accept(io_context_here(), use_task(ctx, detail.c_str(), where));
   if (ec) {
