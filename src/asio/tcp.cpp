@@ -28,8 +28,18 @@ class AsioCategory final : public std::error_category {
         return "peer closed the connection";
       case errc::closed:
         return "use of closed network connection";
+      case errc::read_timeout:
+        return "read timeout";
+      case errc::write_timeout:
+        return "write timeout";
     }
     return "cogo.asio error " + std::to_string(ev);
+  }
+  // The per-operation deadlines are timeouts to std::errc too: Error::is_timeout().
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    const auto e = static_cast<errc>(ev);
+    if (e == errc::read_timeout || e == errc::write_timeout) return std::errc::timed_out;
+    return {ev, *this};
   }
 };
 

@@ -67,6 +67,8 @@ namespace cogo::asio {
 enum class errc {
   eof = 1,     // the peer closed the connection
   closed = 2,  // this side closed it (Go's net.ErrClosed)
+  read_timeout = 3,   // a TimeoutStream's per-read deadline passed (timeout_stream.hpp)
+  write_timeout = 4,  // ... its per-write deadline
 };
 const std::error_category& error_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
