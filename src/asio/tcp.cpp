@@ -5,10 +5,13 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <sys/socket.h>
+
 #include "cogo/detail/resources.hpp"
 
 #include <atomic>
 #include <charconv>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -23,8 +26,20 @@ class AsioCategory final : public std::error_category {
     switch (static_cast<errc>(ev)) {
       case errc::eof:
         return "peer closed the connection";
+      case errc::closed:
+        return "use of closed network connection";
+      case errc::read_timeout:
+        return "read timeout";
+      case errc::write_timeout:
+        return "write timeout";
     }
     return "cogo.asio error " + std::to_string(ev);
+  }
+  // The per-operation deadlines are timeouts to std::errc too: Error::is_timeout().
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    const auto e = static_cast<errc>(ev);
+    if (e == errc::read_timeout || e == errc::write_timeout) return std::errc::timed_out;
+    return {ev, *this};
   }
 };
 
@@ -89,6 +104,37 @@ Error system_error(const boost::system::error_code& ec, std::string message, con
   return Error(static_cast<std::error_code>(ec), message, where);
 }
 
+// Whether closing `object` must be handed to its worker, and if so hands it over: an
+// Asio socket is not safe to close on one thread while its worker starts an operation on
+// it (an operation awaited from another worker starts on the owner, posted). Returns
+// false when the caller is on the owner's worker and may close it at once.
+//
+// Handed over, the close still takes effect before this returns, as a close does: the
+// socket is shut down here, in the kernel (which Asio does not track, so nothing races):
+// the peer reads EOF, a listener refuses new connections, operations in flight wake and
+// fail, and operations started later fail (reported as errc::closed, as the closed flag
+// is set). The owner then closes the descriptor; `keep` holds the object until then.
+// A socket set to reset on close (SO_LINGER with a zero timeout) is not shut down here,
+// which would send FIN before the RST: its reset goes out when the owner closes it.
+template <class IoObject, class State>
+bool close_elsewhere(IoObject& object, const std::shared_ptr<State>& keep) {
+  auto ex = object.get_executor();
+  if (detail::is_worker_io_context(boost::asio::query(ex, boost::asio::execution::context))) return false;
+  boost::system::error_code ec;
+  boost::asio::socket_base::linger linger;
+  object.get_option(linger, ec);
+  if (ec || !linger.enabled() || linger.timeout() != 0) ::shutdown(object.native_handle(), SHUT_RDWR);
+  try {
+    boost::asio::post(ex, [keep, &object] {
+      boost::system::error_code ignored;
+      object.close(ignored);
+    });
+    return true;
+  } catch (...) {
+    return false;  // out of memory: closed here, as before
+  }
+}
+
 }  // namespace
 
 const std::error_category& error_category() noexcept {
@@ -100,12 +146,23 @@ std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), 
 
 bool is_eof(const Error& err) noexcept { return err.is(make_error_code(errc::eof)); }
 
+bool is_closed(const Error& err) noexcept { return err.is(make_error_code(errc::closed)); }
+
 std::int64_t open_sockets() noexcept { return g_open_sockets.load(std::memory_order_relaxed); }
 
 namespace detail {
 
+const std::string& no_address() noexcept {
+  static const std::string empty;
+  return empty;
+}
+
+void throw_empty_conn(const char* op) {
+  throw usage_error(std::string("cogo::asio::Conn::") + op + " on an empty Conn (default-constructed or moved from)");
+}
+
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
-               const Context& ctx, const source_location& where) {
+               const Context& ctx, const source_location& where, bool closed) {
   std::string message = what;
   message += ' ';
   message += peer;
@@ -116,6 +173,10 @@ Error io_error(const boost::system::error_code& ec, const char* what, const std:
     return Error(ctx.err().code(), message, reason.code() == ctx.err().code() ? reason : ctx.err(),
                  where);
   }
+  // Closed here, before the operation started or while it was pending: whatever the
+  // socket said of it (EBADF, an abort, or the EOF or EPIPE of a socket shut down by a
+  // close handed to its worker).
+  if (closed || ec == boost::asio::error::bad_descriptor) return Error(make_error_code(errc::closed), message, where);
   if (ec == boost::asio::error::eof) return Error(make_error_code(errc::eof), message, where);
   return system_error(ec, std::move(message), where);
 }
@@ -150,20 +211,25 @@ ConnState::~ConnState() {
 // ---------------------------------------------------------------- Conn
 
 Conn::Conn(boost::asio::ip::tcp::socket socket, source_location where)
-    : s_(std::make_unique<detail::ConnState>(std::move(socket), where)) {
+    : s_(std::make_shared<detail::ConnState>(std::move(socket), where)) {
   boost::system::error_code ignored;
   s_->socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
 }
 
 Error Conn::shutdown(boost::asio::socket_base::shutdown_type what, source_location where) {
   if (s_ == nullptr) return Error("shutdown of an empty Conn", where);
+  // Closed (perhaps by a close still on its way to the socket's worker): not touched.
+  if (s_->closed.load(std::memory_order_acquire)) {
+    return Error(make_error_code(errc::closed), "shutdown of " + s_->peer, where);
+  }
   boost::system::error_code ec;
   s_->socket.shutdown(what, ec);
   return ec ? system_error(ec, "shutdown of " + s_->peer, where) : Error();
 }
 
 Error Conn::close(source_location where) {
-  if (s_ == nullptr || !s_->socket.is_open()) return Error();
+  if (s_ == nullptr || s_->closed.exchange(true, std::memory_order_acq_rel)) return Error();
+  if (close_elsewhere(s_->socket, s_)) return Error();
   boost::system::error_code ec;
   s_->socket.close(ec);
   return ec ? system_error(ec, "close of " + s_->peer, where) : Error();
@@ -171,30 +237,30 @@ Error Conn::close(source_location where) {
 
 // ---------------------------------------------------------------- Listener
 
-std::uint16_t Listener::port() const noexcept {
-  if (acceptor_ == nullptr) return 0;
-  boost::system::error_code ec;
-  const auto e = acceptor_->local_endpoint(ec);
-  return ec ? 0 : e.port();
-}
-
 Error Listener::close(source_location where) {
-  if (acceptor_ == nullptr || !acceptor_->is_open()) return Error();
+  if (s_ == nullptr || s_->closed.exchange(true, std::memory_order_acq_rel)) return Error();
+  if (close_elsewhere(s_->acceptor, s_)) return Error();
   boost::system::error_code ec;
-  acceptor_->close(ec);
-  return ec ? system_error(ec, "close of listener " + address_, where) : Error();
+  s_->acceptor.close(ec);
+  return ec ? system_error(ec, "close of listener " + s_->address, where) : Error();
 }
 
 Task<IoResult<Conn>> Listener::accept(Context ctx, source_location where) {
   IoResult<Conn> out;
-  if (acceptor_ == nullptr) {
+  if (s_ == nullptr) {
     out.error = Error("accept on an empty Listener", where);
     co_return out;
   }
-  const std::string detail = "accept " + address_;
-  auto [ec, socket] = co_await acceptor_->async_accept(io_context_here(), use_task(ctx, detail.c_str(), where));
+  const std::shared_ptr<detail::ListenerState> s = s_;  // alive across the wait
+  if (ctx.is_done()) {
+    // Not started: an accept would take a waiting connection at once, on a done context.
+    out.error = detail::io_error(boost::asio::error::operation_aborted, "accept on", s->address, ctx, where);
+    co_return out;
+  }
+  const std::string detail = "accept " + s->address;
+  auto [ec, socket] = co_await s->acceptor.async_accept(io_context_here(), use_task(ctx, detail.c_str(), where));
   if (ec) {
-    out.error = detail::io_error(ec, "accept on", address_, ctx, where);
+    out.error = detail::io_error(ec, "accept on", s->address, ctx, where, s->closed.load(std::memory_order_acquire));
   } else {
     out.value = Conn(std::move(socket), where);
   }
@@ -217,13 +283,17 @@ IoResult<Listener> listen(std::string_view address, source_location where) {
     out.error = system_error(ec, "listen on \"" + std::string(address) + "\"", where);
     return out;
   }
-  auto acceptor = std::make_unique<boost::asio::ip::tcp::acceptor>(io_context_here());
+  auto s = std::make_shared<detail::ListenerState>(io_context_here());
+  auto& acceptor = s->acceptor;
   const boost::asio::ip::tcp::endpoint endpoint(ip, number);
-  if (!acceptor->open(endpoint.protocol(), ec) &&
-      !acceptor->set_option(boost::asio::socket_base::reuse_address(true), ec) &&
-      !acceptor->bind(endpoint, ec) && !acceptor->listen(boost::asio::socket_base::max_listen_connections, ec)) {
-    out.value.acceptor_ = std::move(acceptor);
-    out.value.address_ = endpoint_text(out.value.acceptor_->local_endpoint(ec));
+  if (!acceptor.open(endpoint.protocol(), ec) &&
+      !acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec) &&
+      !acceptor.bind(endpoint, ec) && !acceptor.listen(boost::asio::socket_base::max_listen_connections, ec)) {
+    // Kept: reading them later from another thread would race a close on the worker.
+    const auto bound = acceptor.local_endpoint(ec);
+    s->address = endpoint_text(bound);
+    s->port = bound.port();
+    out.value.s_ = std::move(s);
     return out;
   }
   out.error = system_error(ec, "listen on " + std::string(address), where);

@@ -31,6 +31,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -217,10 +218,19 @@ class TaskOp {
 
   // On the operation's io_context (or here, with no executor to ask).
   void start() {
+    if constexpr ((std::is_default_constructible_v<Results> && ...)) {
+      // Done already: not started at all. Started, a reactor operation may complete at
+      // once (its speculative read or write), moving bytes on a context that is done.
+      if (cancel_ != nullptr && token_.ctx.is_done()) {
+        Handler{this}(boost::asio::error::operation_aborted, Results{}...);
+        return;
+      }
+    }
     std::apply([this](auto&&... a) { std::move(init_)(Handler{this}, std::move(a)...); },
                std::move(args_));
-    // A context done before the start (its emit, if queued before this, had nothing to
-    // cancel) cancels the operation now, which completes it with operation_aborted.
+    // A context done before the start of an operation whose results have no empty value
+    // (an accept's socket), or as it starts (its emit, if queued before this, had nothing
+    // to cancel), cancels the operation now, which completes it with operation_aborted.
     if (cancel_ != nullptr && token_.ctx.is_done()) cancel_->emit_now();
   }
   void finish() noexcept {

@@ -18,6 +18,9 @@
 //     the context ended reports its result; the next one fails at once.
 //   - the peer closed the connection: code asio::errc::eof, "read from 127.0.0.1:5123:
 //     peer closed the connection" (is_eof(err));
+//   - this side closed the connection (close(), before or during the operation): code
+//     asio::errc::closed, "read from 127.0.0.1:5123: use of closed network connection"
+//     (Go's net.ErrClosed);
 //   - any other socket error keeps its system code, so err.is(std::errc::connection_reset)
 //     works: "write to 127.0.0.1:5123: Broken pipe".
 // Reads and writes wait as "IO wait" in task dumps, with what and whom:
@@ -28,7 +31,12 @@
 // task resumes there. Dialled and accepted connections have TCP_NODELAY set, as Go does.
 // Thread safety: one operation of each direction at a time per connection (a read and a
 //   write may be in flight together), as with any socket; close() from another task
-//   while an operation is in flight ends it (operation_aborted, reported as closed).
+//   while an operation is in flight ends it (errc::closed), and close() and shutdown()
+//   may be called from any thread. Called off the connection's worker, close() shuts
+//   the socket down at once (the peer reads EOF; operations in flight and later ones
+//   fail with errc::closed) and hands the closing of the descriptor to the worker, as an
+//   Asio socket is not safe to close while its worker starts an operation on it. The
+//   same holds for Listener::close(): new connections are refused when it returns.
 // Lifetime: a connection or listener must be destroyed before its scheduler.
 #pragma once
 
@@ -38,6 +46,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -56,12 +65,17 @@ namespace cogo::asio {
 
 // cogo::asio's own error codes.
 enum class errc {
-  eof = 1,  // the peer closed the connection
+  eof = 1,     // the peer closed the connection
+  closed = 2,  // this side closed it (Go's net.ErrClosed)
+  read_timeout = 3,   // a TimeoutStream's per-read deadline passed (timeout_stream.hpp)
+  write_timeout = 4,  // ... its per-write deadline
 };
 const std::error_category& error_category() noexcept;
 std::error_code make_error_code(errc e) noexcept;
 // Whether `err` (or an error it wraps) says the peer closed the connection.
 bool is_eof(const Error& err) noexcept;
+// Whether `err` (or an error it wraps) says the connection or listener was closed here.
+bool is_closed(const Error& err) noexcept;
 
 // Connections (Conn) open over the process.
 std::int64_t open_sockets() noexcept;
@@ -76,8 +90,13 @@ struct IoResult {
 namespace detail {
 
 // What an operation's failure says: the operation, the peer, the context's cause.
+// `closed`: close() was called on the socket, so that is why it failed.
 Error io_error(const boost::system::error_code& ec, const char* what, const std::string& peer,
-               const Context& ctx, const source_location& where);
+               const Context& ctx, const source_location& where, bool closed = false);
+
+// The address of an empty Conn: "".
+const std::string& no_address() noexcept;
+[[noreturn]] void throw_empty_conn(const char* op);
 
 // A use_task operation whose result is turned into an IoResult by Convert.
 template <class Op, class Convert>
@@ -98,14 +117,16 @@ class Converted {
 template <class Op, class Convert>
 Converted(Op, Convert) -> Converted<Op, Convert>;
 
-// A connection's socket and the texts its errors and waits use (at a stable address).
-// Listed while it lives, for leak checks (cogo/diag/leak_check.hpp) and the figures.
+// A connection's socket and the texts its errors and waits use (at a stable address),
+// shared by the Conn and a close handed to the socket's worker. Listed while it lives,
+// for leak checks (cogo/diag/leak_check.hpp) and the figures.
 struct ConnState : cogo::detail::ListNode {
   ConnState(boost::asio::ip::tcp::socket s, const source_location& made_at);
   ~ConnState();
   ConnState(const ConnState&) = delete;
   ConnState& operator=(const ConnState&) = delete;
   boost::asio::ip::tcp::socket socket;
+  std::atomic<bool> closed{false};  // close() was called: from any thread
   source_location site;     // the accept or dial that made it
   std::string peer;         // "127.0.0.1:5123"
   std::string local;
@@ -121,36 +142,48 @@ class Conn {
   // Adopts a connected socket; `where` is reported by leak checks while it is open.
   explicit Conn(boost::asio::ip::tcp::socket socket, source_location where = source_location::current());
 
-  explicit operator bool() const noexcept { return s_ != nullptr && s_->socket.is_open(); }
-  const std::string& peer() const noexcept { return s_->peer; }
-  const std::string& local() const noexcept { return s_->local; }
-  boost::asio::ip::tcp::socket& socket() noexcept { return s_->socket; }
+  // Whether this holds a connection that close() has not been called on.
+  explicit operator bool() const noexcept {
+    return s_ != nullptr && !s_->closed.load(std::memory_order_acquire);
+  }
+  // Empty for an empty (default-constructed or moved-from) Conn.
+  const std::string& peer() const noexcept { return s_ != nullptr ? s_->peer : detail::no_address(); }
+  const std::string& local() const noexcept { return s_ != nullptr ? s_->local : detail::no_address(); }
+  // Throws usage_error on an empty Conn.
+  boost::asio::ip::tcp::socket& socket() { return state("socket()").socket; }
 
+  // Reads and writes on an empty Conn throw usage_error: there is no peer to name in an
+  // error value, and Go's equivalent (a nil net.Conn) panics.
+  //
   // Up to buffer_size(buf) bytes, at least one; an error at the end (is_eof).
   auto read_some(Context ctx, boost::asio::mutable_buffer buf,
                  source_location where = source_location::current()) {
-    auto op = s_->socket.async_read_some(buf, use_task(ctx, s_->read_detail.c_str(), where));
+    detail::ConnState& s = state("read_some()");
+    auto op = s.socket.async_read_some(buf, use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // Exactly buffer_size(buf) bytes, or an error with the count read so far.
   auto read(Context ctx, boost::asio::mutable_buffer buf,
             source_location where = source_location::current()) {
-    auto op = boost::asio::async_read(s_->socket, buf, use_task(ctx, s_->read_detail.c_str(), where));
+    detail::ConnState& s = state("read()");
+    auto op = boost::asio::async_read(s.socket, buf, use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // Appends to `buf` until it holds `delim`; the value is the length up to and including
   // the first `delim` (bytes after it may follow in `buf`, for the next call).
   auto read_until(Context ctx, std::string& buf, std::string_view delim,
                   source_location where = source_location::current()) {
-    auto op = boost::asio::async_read_until(s_->socket, boost::asio::dynamic_buffer(buf),
+    detail::ConnState& s = state("read_until()");
+    auto op = boost::asio::async_read_until(s.socket, boost::asio::dynamic_buffer(buf),
                                             std::string(delim),
-                                            use_task(ctx, s_->read_detail.c_str(), where));
+                                            use_task(ctx, s.read_detail.c_str(), where));
     return detail::Converted(std::move(op), reader(std::move(ctx), where));
   }
   // All of buffer_size(buf) bytes, or an error with the count written so far.
   auto write(Context ctx, boost::asio::const_buffer buf,
              source_location where = source_location::current()) {
-    auto op = boost::asio::async_write(s_->socket, buf, use_task(ctx, s_->write_detail.c_str(), where));
+    detail::ConnState& s = state("write()");
+    auto op = boost::asio::async_write(s.socket, buf, use_task(ctx, s.write_detail.c_str(), where));
     return detail::Converted(std::move(op), writer(std::move(ctx), where));
   }
 
@@ -169,15 +202,32 @@ class Conn {
     IoResult<std::size_t> operator()(std::tuple<boost::system::error_code, std::size_t> r) const {
       IoResult<std::size_t> out;
       out.value = std::get<1>(r);
-      if (std::get<0>(r)) out.error = detail::io_error(std::get<0>(r), what, s->peer, ctx, where);
+      if (const auto& ec = std::get<0>(r)) {
+        out.error = detail::io_error(ec, what, s->peer, ctx, where, s->closed.load(std::memory_order_acquire));
+      }
       return out;
     }
   };
   Result reader(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "read from", where}; }
   Result writer(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "write to", where}; }
+  detail::ConnState& state(const char* op) const {
+    if (s_ == nullptr) detail::throw_empty_conn(op);
+    return *s_;
+  }
 
-  std::unique_ptr<detail::ConnState> s_;
+  std::shared_ptr<detail::ConnState> s_;
 };
+
+namespace detail {
+// A listener's acceptor, shared by the Listener and a close handed to its worker.
+struct ListenerState {
+  explicit ListenerState(boost::asio::io_context& io) : acceptor(io) {}
+  boost::asio::ip::tcp::acceptor acceptor;
+  std::atomic<bool> closed{false};
+  std::string address;  // "127.0.0.1:40123"
+  std::uint16_t port = 0;
+};
+}  // namespace detail
 
 class Listener {
  public:
@@ -186,15 +236,18 @@ class Listener {
   // The next connection, accepted onto the calling worker's io_context.
   Task<IoResult<Conn>> accept(Context ctx, source_location where = source_location::current());
   // "127.0.0.1:40123"; port() alone.
-  const std::string& address() const noexcept { return address_; }
-  std::uint16_t port() const noexcept;
+  const std::string& address() const noexcept { return s_ != nullptr ? s_->address : detail::no_address(); }
+  std::uint16_t port() const noexcept { return s_ != nullptr ? s_->port : 0; }
+  // Stops listening; a pending accept ends with errc::closed. Safe to call twice.
   Error close(source_location where = source_location::current());
-  explicit operator bool() const noexcept { return acceptor_ != nullptr && acceptor_->is_open(); }
+  // Whether this holds a listener that close() has not been called on.
+  explicit operator bool() const noexcept {
+    return s_ != nullptr && !s_->closed.load(std::memory_order_acquire);
+  }
 
  private:
   friend IoResult<Listener> listen(std::string_view address, source_location where);
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::string address_;
+  std::shared_ptr<detail::ListenerState> s_;
 };
 
 // Binds "host:port" (port 0: any free one; host an address, or empty for all) and listens.
