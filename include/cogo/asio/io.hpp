@@ -51,6 +51,7 @@
 #include "cogo/context.hpp"
 #include "cogo/detail/config.hpp"
 #include "cogo/detail/runtime.hpp"
+#include "cogo/error.hpp"
 
 namespace cogo::asio {
 
@@ -171,6 +172,11 @@ class TaskOp {
 
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
+    // One-shot: a second co_await would start another operation on a WaitState that
+    // still says "woken" from the first (and on moved-from arguments).
+    if (std::exchange(awaited_, true)) {
+      throw cogo::usage_error("cogo::asio: an I/O awaitable was co_awaited twice");
+    }
     ws_.begin(h);
     ws_.single = true;
     // The operation may complete on another worker before this function returns: that
@@ -226,6 +232,20 @@ class TaskOp {
         return;
       }
     }
+    if constexpr (!(std::is_default_constructible_v<Results> && ...)) {
+      if constexpr (requires(Initiation& i) { i.get_executor(); }) {
+        using Ex = decltype(init_.get_executor());
+        if constexpr ((std::is_constructible_v<Results, const Ex&> && ...)) {
+          // An accept's socket has no empty value, but an unopened one on the
+          // operation's executor will do: a waiting connection is not taken.
+          if (cancel_ != nullptr && token_.ctx.is_done()) {
+            const Ex ex = init_.get_executor();
+            Handler{this}(boost::asio::error::operation_aborted, Results(ex)...);
+            return;
+          }
+        }
+      }
+    }
     std::apply([this](auto&&... a) { std::move(init_)(Handler{this}, std::move(a)...); },
                std::move(args_));
     // A context done before the start of an operation whose results have no empty value
@@ -244,6 +264,7 @@ class TaskOp {
   Args args_;
   CancelBlock* cancel_ = nullptr;
   std::optional<result_type> result_;
+  bool awaited_ = false;
   WaitState ws_;
 };
 

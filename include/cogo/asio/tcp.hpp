@@ -139,6 +139,19 @@ struct ConnState : cogo::detail::ListNode {
 class Conn {
  public:
   Conn() noexcept = default;
+  // Move-only; destroying a Conn closes it (handed to its worker, as close() does), so
+  // that an operation still pending on it ends with errc::closed.
+  Conn(Conn&&) noexcept = default;
+  Conn& operator=(Conn&& o) noexcept {
+    if (this != &o) {
+      (void)close();
+      s_ = std::move(o.s_);
+    }
+    return *this;
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() { (void)close(); }
   // Adopts a connected socket; `where` is reported by leak checks while it is open.
   explicit Conn(boost::asio::ip::tcp::socket socket, source_location where = source_location::current());
 
@@ -196,7 +209,7 @@ class Conn {
  private:
   struct Result {
     Context ctx;
-    const detail::ConnState* s;
+    std::shared_ptr<const detail::ConnState> s;  // alive until the operation has ended
     const char* what;
     source_location where;
     IoResult<std::size_t> operator()(std::tuple<boost::system::error_code, std::size_t> r) const {
@@ -208,8 +221,8 @@ class Conn {
       return out;
     }
   };
-  Result reader(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "read from", where}; }
-  Result writer(Context ctx, source_location where) const { return {std::move(ctx), s_.get(), "write to", where}; }
+  Result reader(Context ctx, source_location where) const { return {std::move(ctx), s_, "read from", where}; }
+  Result writer(Context ctx, source_location where) const { return {std::move(ctx), s_, "write to", where}; }
   detail::ConnState& state(const char* op) const {
     if (s_ == nullptr) detail::throw_empty_conn(op);
     return *s_;
