@@ -4,9 +4,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
+#include "cogo/asio/tcp.hpp"
 #include "cogo/detail/idle.hpp"
 #include "cogo/detail/scheduler_impl.hpp"
 #include "cogo/scheduler.hpp"
@@ -56,11 +60,50 @@ class WorkerIo final : public cogo::detail::IoDriver {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
 };
 
+// The io_contexts of ended schedulers that still had sockets (see ~SchedulerIo).
+struct Graveyard {
+  std::mutex mu;
+  std::vector<std::unique_ptr<WorkerIo>> kept;
+};
+std::atomic<bool> g_graveyard_used{false};
+Graveyard& graveyard() {
+  static auto* g = new Graveyard;  // never destroyed: its sockets may go at exit
+  return *g;
+}
+
 class SchedulerIo final : public cogo::detail::IoExtension {
  public:
   explicit SchedulerIo(unsigned workers) {
     io_.reserve(workers);
     for (unsigned i = 0; i < workers; ++i) io_.push_back(std::make_unique<WorkerIo>());
+  }
+  // After the workers have stopped. Sockets still open on these io_contexts would call
+  // into them when destroyed, later: they are shut down and marked closed, and the
+  // io_contexts are stopped and kept for the rest of the process instead of freed, so
+  // that those sockets fail their operations (errc::closed) and can still be destroyed.
+  ~SchedulerIo() override {
+    std::vector<const boost::asio::execution_context*> mine;
+    for (auto& w : io_) mine.push_back(&w->context());
+    std::vector<std::string> open;
+    try {
+      open = orphan_io_objects(mine);
+    } catch (...) {
+      open.emplace_back("(out of memory listing them)");
+    }
+    if (open.empty()) return;
+    std::string text = "cogo::asio: a Scheduler ended with " + std::to_string(open.size()) +
+                       " socket(s) still open; destroy sockets before their scheduler. They are "
+                       "shut down and report errc::closed:\n";
+    for (const auto& o : open) text += "  " + o + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+    Graveyard& g = graveyard();
+    std::lock_guard<std::mutex> lock(g.mu);
+    for (auto& w : io_) {
+      w->context().stop();
+      g.kept.push_back(std::move(w));
+    }
+    g_graveyard_used.store(true, std::memory_order_release);
   }
   cogo::detail::IoDriver* driver(unsigned index) noexcept override { return io_[index].get(); }
   WorkerIo& at(unsigned index) noexcept { return *io_[index]; }
@@ -85,6 +128,16 @@ bool is_worker_io_context(const boost::asio::execution_context& ctx) noexcept {
   auto* ext = static_cast<SchedulerIo*>(s->io_extension());
   const int index = s->worker_index_here();
   return ext != nullptr && index >= 0 && &ext->at(static_cast<unsigned>(index)).context() == &ctx;
+}
+
+bool is_stopped_io_context(const boost::asio::execution_context& ctx) noexcept {
+  if (!g_graveyard_used.load(std::memory_order_acquire)) return false;
+  Graveyard& g = graveyard();
+  std::lock_guard<std::mutex> lock(g.mu);
+  for (const auto& w : g.kept) {
+    if (&w->context() == &ctx) return true;
+  }
+  return false;
 }
 
 void count_pending(int delta) noexcept { g_pending.fetch_add(delta, std::memory_order_relaxed); }

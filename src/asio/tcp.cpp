@@ -7,13 +7,16 @@
 
 #include <sys/socket.h>
 
+#include "cogo/detail/format.hpp"
 #include "cogo/detail/resources.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace cogo::asio {
 
@@ -74,6 +77,7 @@ std::atomic<std::int64_t> g_open_sockets{0};
 struct OpenList {
   std::mutex mu;
   cogo::detail::List conns;
+  cogo::detail::List listeners;
 };
 OpenList& open_list() {
   static auto* l = new OpenList;  // never destroyed: sockets may close during exit
@@ -206,6 +210,48 @@ ConnState::~ConnState() {
   g_open_sockets.fetch_sub(1, std::memory_order_relaxed);
 }
 
+ListenerState::ListenerState(boost::asio::io_context& io) : acceptor(io) {
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.listeners.push_back(this);
+}
+
+ListenerState::~ListenerState() {
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  cogo::detail::List::remove(this);
+}
+
+std::vector<std::string> orphan_io_objects(const std::vector<const boost::asio::execution_context*>& contexts) {
+  auto ours = [&](auto& object) {
+    auto& owner = boost::asio::query(object.get_executor(), boost::asio::execution::context);
+    return std::find(contexts.begin(), contexts.end(), &owner) != contexts.end();
+  };
+  std::vector<std::string> out;
+  OpenList& l = open_list();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.conns.for_each([&](cogo::detail::ListNode* n) {
+    auto* c = static_cast<ConnState*>(n);
+    if (!ours(c->socket)) return;
+    // In the kernel only: the Asio object stays as it is until its owner destroys it.
+    if (!c->closed.exchange(true, std::memory_order_acq_rel) && c->socket.is_open()) {
+      ::shutdown(c->socket.native_handle(), SHUT_RDWR);
+    }
+    std::string text = "connection " + c->local + " -> " + c->peer + " made at ";
+    cogo::detail::append_site(text, c->site);
+    out.push_back(std::move(text));
+  });
+  l.listeners.for_each([&](cogo::detail::ListNode* n) {
+    auto* s = static_cast<ListenerState*>(n);
+    if (!ours(s->acceptor)) return;
+    if (!s->closed.exchange(true, std::memory_order_acq_rel) && s->acceptor.is_open()) {
+      ::shutdown(s->acceptor.native_handle(), SHUT_RDWR);
+    }
+    out.push_back("listener on " + s->address);
+  });
+  return out;
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------- Conn
@@ -252,6 +298,11 @@ Task<IoResult<Conn>> Listener::accept(Context ctx, source_location where) {
     co_return out;
   }
   const std::shared_ptr<detail::ListenerState> s = s_;  // alive across the wait
+  if (s->closed.load(std::memory_order_acquire)) {
+    // Closed (here, or by the end of its scheduler): nothing to start.
+    out.error = detail::io_error(boost::asio::error::operation_aborted, "accept on", s->address, ctx, where, true);
+    co_return out;
+  }
   if (ctx.is_done()) {
     // Not started: an accept would take a waiting connection at once, on a done context.
     out.error = detail::io_error(boost::asio::error::operation_aborted, "accept on", s->address, ctx, where);

@@ -89,6 +89,8 @@ using cogo::detail::WaitState;
 
 // Whether `ctx` of an execution context is the calling worker's own io_context.
 bool is_worker_io_context(const boost::asio::execution_context& ctx) noexcept;
+// Whether `ctx` is the io_context of a scheduler that ended with sockets still open on it.
+bool is_stopped_io_context(const boost::asio::execution_context& ctx) noexcept;
 
 // Counts operations in flight (for metrics and leak checks).
 void count_pending(int delta) noexcept;
@@ -194,6 +196,12 @@ class TaskOp {
       auto& owner = boost::asio::query(ex, boost::asio::execution::context);
       if (is_worker_io_context(owner)) {
         start();
+      } else if (is_stopped_io_context(owner)) {
+        // Its scheduler has ended (see orphan_io_objects): nobody would run the start.
+        // Ends here, as an operation on a closed socket, without starting. (One whose
+        // results cannot be made so is started here, and its completion never runs:
+        // Conn and Listener check their closed flag first and never get here.)
+        if (!abort_unstarted(ex)) start();
       } else {
         // Another worker's: hand the start to the owner, which runs its I/O objects.
         boost::asio::post(ex, [this] { start(); });
@@ -221,6 +229,21 @@ class TaskOp {
       op->finish();
     }
   };
+
+  // Completes with operation_aborted without starting, where the results can be made
+  // without the operation; false if they cannot.
+  template <class Ex>
+  bool abort_unstarted(const Ex& ex) {
+    if constexpr ((std::is_default_constructible_v<Results> && ...)) {
+      Handler{this}(boost::asio::error::operation_aborted, Results{}...);
+      return true;
+    } else if constexpr ((std::is_constructible_v<Results, const Ex&> && ...)) {
+      Handler{this}(boost::asio::error::operation_aborted, Results(ex)...);
+      return true;
+    } else {
+      return false;
+    }
+  }
 
   // On the operation's io_context (or here, with no executor to ask).
   void start() {

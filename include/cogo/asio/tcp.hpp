@@ -37,7 +37,9 @@
 //   fail with errc::closed) and hands the closing of the descriptor to the worker, as an
 //   Asio socket is not safe to close while its worker starts an operation on it. The
 //   same holds for Listener::close(): new connections are refused when it returns.
-// Lifetime: a connection or listener must be destroyed before its scheduler.
+// Lifetime: destroy a connection or listener before its scheduler. One still open when
+//   its scheduler ends is reported on stderr, shut down and marked closed: later
+//   operations fail with errc::closed, and destroying it is safe (doc/io.md).
 #pragma once
 
 #include <boost/asio/buffer.hpp>
@@ -54,6 +56,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "cogo/asio/io.hpp"
 #include "cogo/context.hpp"
@@ -233,13 +236,20 @@ class Conn {
 
 namespace detail {
 // A listener's acceptor, shared by the Listener and a close handed to its worker.
-struct ListenerState {
-  explicit ListenerState(boost::asio::io_context& io) : acceptor(io) {}
+struct ListenerState : cogo::detail::ListNode {
+  explicit ListenerState(boost::asio::io_context& io);
+  ~ListenerState();
+  ListenerState(const ListenerState&) = delete;
+  ListenerState& operator=(const ListenerState&) = delete;
   boost::asio::ip::tcp::acceptor acceptor;
   std::atomic<bool> closed{false};
   std::string address;  // "127.0.0.1:40123"
   std::uint16_t port = 0;
 };
+// At the end of a scheduler whose io_contexts are `contexts`: shuts down in the kernel
+// and marks closed every connection and listener still open on one of them (their Asio
+// objects stay until their owners destroy them); returns what they were.
+std::vector<std::string> orphan_io_objects(const std::vector<const boost::asio::execution_context*>& contexts);
 }  // namespace detail
 
 class Listener {
