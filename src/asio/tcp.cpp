@@ -7,9 +7,6 @@
 
 #include <sys/socket.h>
 
-#include "cogo/detail/format.hpp"
-#include "cogo/detail/resources.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -17,6 +14,11 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "cogo/chan.hpp"
+#include "cogo/detail/format.hpp"
+#include "cogo/detail/resources.hpp"
+#include "cogo/select.hpp"
 
 namespace cogo::asio {
 
@@ -70,6 +72,15 @@ bool split_address(std::string_view address, std::string& host, std::string& por
   port.assign(address.substr(colon + 1));
   return !port.empty();
 }
+
+// A name lookup of dial(), shared by the dialling task and the resolver's handler.
+struct Lookup {
+  explicit Lookup(boost::asio::io_context& io) : resolver(io) {}
+  boost::asio::ip::tcp::resolver resolver;
+  boost::system::error_code ec;
+  boost::asio::ip::tcp::resolver::results_type found;
+  Chan<bool> done = make_chan<bool>(1);  // sent once the handler has filled the rest
+};
 
 std::atomic<std::int64_t> g_open_sockets{0};
 
@@ -368,15 +379,31 @@ Task<IoResult<Conn>> dial(Context ctx, std::string address, source_location wher
     endpoints = boost::asio::ip::tcp::resolver::results_type::create(
         boost::asio::ip::tcp::endpoint(ip, number), host, port);
   } else {
-    boost::asio::ip::tcp::resolver resolver(io_context_here());
-    const std::string resolve_detail = "resolve " + address;
-    auto [rec, found] =
-        co_await resolver.async_resolve(host, port, use_task(ctx, resolve_detail.c_str(), where));
-    if (rec) {
-      out.error = detail::io_error(rec, "resolve", address, ctx, where);
+    // Asio's resolver takes no cancellation slot (its lookup is a blocking call on a
+    // thread of its own), so the dial waits for the lookup or the context, whichever
+    // ends first; a lookup left behind finishes on its own and frees its block.
+    if (ctx.is_done()) {
+      out.error = detail::io_error(boost::asio::error::operation_aborted, "resolve", address, ctx, where);
       co_return out;
     }
-    endpoints = std::move(found);
+    auto lookup = std::make_shared<Lookup>(io_context_here());
+    lookup->resolver.async_resolve(
+        host, port,
+        [lookup](const boost::system::error_code& ec, boost::asio::ip::tcp::resolver::results_type found) {
+          lookup->ec = ec;
+          lookup->found = std::move(found);
+          (void)lookup->done.try_send(true);
+        });
+    auto ended = co_await cogo::select(lookup->done.recv(), ctx.done());
+    if (ended.index() == 1) {
+      out.error = detail::io_error(boost::asio::error::operation_aborted, "resolve", address, ctx, where);
+      co_return out;
+    }
+    if (lookup->ec) {
+      out.error = detail::io_error(lookup->ec, "resolve", address, ctx, where);
+      co_return out;
+    }
+    endpoints = std::move(lookup->found);
   }
   boost::asio::ip::tcp::socket socket(io_context_here());
   const std::string connect_detail = "connect " + address;
