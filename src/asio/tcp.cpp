@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cogo/chan.hpp"
@@ -73,14 +74,31 @@ bool split_address(std::string_view address, std::string& host, std::string& por
   return !port.empty();
 }
 
-// A name lookup of dial(), shared by the dialling task and the resolver's handler.
+// A name lookup of dial(), shared by the dialling task and the thread that looks up.
 struct Lookup {
-  explicit Lookup(boost::asio::io_context& io) : resolver(io) {}
-  boost::asio::ip::tcp::resolver resolver;
+  std::string host, port;
   boost::system::error_code ec;
   boost::asio::ip::tcp::resolver::results_type found;
-  Chan<bool> done = make_chan<bool>(1);  // sent once the handler has filled the rest
+  Chan<bool> done = make_chan<bool>(1);  // sent once the thread has filled the rest
 };
+
+// Looks the name up on a thread of its own, detached, which tells `lookup` when done.
+// Not on the worker io_context's resolver: that runs one lookup at a time, so a lookup
+// left behind by a cancelled dial would hold up every later dial on that worker, and
+// the io_context's destruction would wait for it. False if no thread could be made.
+bool start_lookup(const std::shared_ptr<Lookup>& lookup) {
+  try {
+    std::thread([lookup] {
+      boost::asio::io_context io(1);
+      boost::asio::ip::tcp::resolver resolver(io);
+      lookup->found = resolver.resolve(lookup->host, lookup->port, lookup->ec);
+      (void)lookup->done.try_send(true);
+    }).detach();
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 std::atomic<std::int64_t> g_open_sockets{0};
 
@@ -131,16 +149,23 @@ Error system_error(const boost::system::error_code& ec, std::string message, con
 // is set). The owner then closes the descriptor; `keep` holds the object until then.
 // A socket set to reset on close (SO_LINGER with a zero timeout) is not shut down here,
 // which would send FIN before the RST: its reset goes out when the owner closes it.
+//
+// The descriptor is read and closed under the state's fd_mu, which shutdown() from any
+// thread also holds: a close on the owner never changes it under a reader.
 template <class IoObject, class State>
 bool close_elsewhere(IoObject& object, const std::shared_ptr<State>& keep) {
   auto ex = object.get_executor();
   if (detail::is_worker_io_context(boost::asio::query(ex, boost::asio::execution::context))) return false;
-  boost::system::error_code ec;
-  boost::asio::socket_base::linger linger;
-  object.get_option(linger, ec);
-  if (ec || !linger.enabled() || linger.timeout() != 0) ::shutdown(object.native_handle(), SHUT_RDWR);
+  {
+    std::lock_guard<std::mutex> g(keep->fd_mu);
+    boost::system::error_code ec;
+    boost::asio::socket_base::linger linger;
+    object.get_option(linger, ec);
+    if (ec || !linger.enabled() || linger.timeout() != 0) ::shutdown(object.native_handle(), SHUT_RDWR);
+  }
   try {
     boost::asio::post(ex, [keep, &object] {
+      std::lock_guard<std::mutex> g(keep->fd_mu);
       boost::system::error_code ignored;
       object.close(ignored);
     });
@@ -245,8 +270,9 @@ std::vector<std::string> orphan_io_objects(const std::vector<const boost::asio::
     auto* c = static_cast<ConnState*>(n);
     if (!ours(c->socket)) return;
     // In the kernel only: the Asio object stays as it is until its owner destroys it.
-    if (!c->closed.exchange(true, std::memory_order_acq_rel) && c->socket.is_open()) {
-      ::shutdown(c->socket.native_handle(), SHUT_RDWR);
+    if (!c->closed.exchange(true, std::memory_order_acq_rel)) {
+      std::lock_guard<std::mutex> fd(c->fd_mu);
+      if (c->socket.is_open()) ::shutdown(c->socket.native_handle(), SHUT_RDWR);
     }
     std::string text = "connection " + c->local + " -> " + c->peer + " made at ";
     cogo::detail::append_site(text, c->site);
@@ -255,8 +281,9 @@ std::vector<std::string> orphan_io_objects(const std::vector<const boost::asio::
   l.listeners.for_each([&](cogo::detail::ListNode* n) {
     auto* s = static_cast<ListenerState*>(n);
     if (!ours(s->acceptor)) return;
-    if (!s->closed.exchange(true, std::memory_order_acq_rel) && s->acceptor.is_open()) {
-      ::shutdown(s->acceptor.native_handle(), SHUT_RDWR);
+    if (!s->closed.exchange(true, std::memory_order_acq_rel)) {
+      std::lock_guard<std::mutex> fd(s->fd_mu);
+      if (s->acceptor.is_open()) ::shutdown(s->acceptor.native_handle(), SHUT_RDWR);
     }
     out.push_back("listener on " + s->address);
   });
@@ -276,11 +303,14 @@ Conn::Conn(boost::asio::ip::tcp::socket socket, source_location where)
 Error Conn::shutdown(boost::asio::socket_base::shutdown_type what, source_location where) {
   if (s_ == nullptr) return Error("shutdown of an empty Conn", where);
   // Closed (perhaps by a close still on its way to the socket's worker): not touched.
+  std::unique_lock<std::mutex> g(s_->fd_mu);  // the descriptor stays while it is read
   if (s_->closed.load(std::memory_order_acquire)) {
+    g.unlock();
     return Error(make_error_code(errc::closed), "shutdown of " + s_->peer, where);
   }
   boost::system::error_code ec;
   s_->socket.shutdown(what, ec);
+  g.unlock();
   return ec ? system_error(ec, "shutdown of " + s_->peer, where) : Error();
 }
 
@@ -288,7 +318,10 @@ Error Conn::close(source_location where) {
   if (s_ == nullptr || s_->closed.exchange(true, std::memory_order_acq_rel)) return Error();
   if (close_elsewhere(s_->socket, s_)) return Error();
   boost::system::error_code ec;
-  s_->socket.close(ec);
+  {
+    std::lock_guard<std::mutex> g(s_->fd_mu);
+    s_->socket.close(ec);
+  }
   return ec ? system_error(ec, "close of " + s_->peer, where) : Error();
 }
 
@@ -298,7 +331,10 @@ Error Listener::close(source_location where) {
   if (s_ == nullptr || s_->closed.exchange(true, std::memory_order_acq_rel)) return Error();
   if (close_elsewhere(s_->acceptor, s_)) return Error();
   boost::system::error_code ec;
-  s_->acceptor.close(ec);
+  {
+    std::lock_guard<std::mutex> g(s_->fd_mu);
+    s_->acceptor.close(ec);
+  }
   return ec ? system_error(ec, "close of listener " + s_->address, where) : Error();
 }
 
@@ -379,21 +415,21 @@ Task<IoResult<Conn>> dial(Context ctx, std::string address, source_location wher
     endpoints = boost::asio::ip::tcp::resolver::results_type::create(
         boost::asio::ip::tcp::endpoint(ip, number), host, port);
   } else {
-    // Asio's resolver takes no cancellation slot (its lookup is a blocking call on a
-    // thread of its own), so the dial waits for the lookup or the context, whichever
-    // ends first; a lookup left behind finishes on its own and frees its block.
+    // A lookup is a blocking call that nothing can cancel (Asio's resolver takes no
+    // cancellation slot), so the dial waits for it or for the context, whichever ends
+    // first; a lookup left behind finishes on its thread and frees its block.
     if (ctx.is_done()) {
       out.error = detail::io_error(boost::asio::error::operation_aborted, "resolve", address, ctx, where);
       co_return out;
     }
-    auto lookup = std::make_shared<Lookup>(io_context_here());
-    lookup->resolver.async_resolve(
-        host, port,
-        [lookup](const boost::system::error_code& ec, boost::asio::ip::tcp::resolver::results_type found) {
-          lookup->ec = ec;
-          lookup->found = std::move(found);
-          (void)lookup->done.try_send(true);
-        });
+    auto lookup = std::make_shared<Lookup>();
+    lookup->host = host;
+    lookup->port = port;
+    if (!start_lookup(lookup)) {
+      out.error = Error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                        "resolve " + address + ": no thread for the lookup", where);
+      co_return out;
+    }
     auto ended = co_await cogo::select(lookup->done.recv(), ctx.done());
     if (ended.index() == 1) {
       out.error = detail::io_error(boost::asio::error::operation_aborted, "resolve", address, ctx, where);

@@ -201,7 +201,7 @@ class TaskOp {
         // Ends here, as an operation on a closed socket, without starting. (One whose
         // results cannot be made so is started here, and its completion never runs:
         // Conn and Listener check their closed flag first and never get here.)
-        if (!abort_unstarted(ex)) start();
+        if (!abort_unstarted()) start();
       } else {
         // Another worker's: hand the start to the owner, which runs its I/O objects.
         boost::asio::post(ex, [this] { start(); });
@@ -231,44 +231,39 @@ class TaskOp {
   };
 
   // Completes with operation_aborted without starting, where the results can be made
-  // without the operation; false if they cannot.
-  template <class Ex>
-  bool abort_unstarted(const Ex& ex) {
+  // without the operation: empty values, or an unopened socket (an accept's) on the
+  // operation's executor or on the executor given as its first argument (an accept into
+  // another io_context). False if they cannot be made.
+  bool abort_unstarted() {
     if constexpr ((std::is_default_constructible_v<Results> && ...)) {
       Handler{this}(boost::asio::error::operation_aborted, Results{}...);
       return true;
-    } else if constexpr ((std::is_constructible_v<Results, const Ex&> && ...)) {
-      Handler{this}(boost::asio::error::operation_aborted, Results(ex)...);
-      return true;
     } else {
+      if constexpr (requires(Initiation& i) { i.get_executor(); }) {
+        using Ex = decltype(init_.get_executor());
+        if constexpr ((std::is_constructible_v<Results, const Ex&> && ...)) {
+          const Ex ex = init_.get_executor();
+          Handler{this}(boost::asio::error::operation_aborted, Results(ex)...);
+          return true;
+        }
+      }
+      if constexpr (std::tuple_size_v<Args> > 0) {
+        using First = std::tuple_element_t<0, Args>;
+        if constexpr ((std::is_constructible_v<Results, First&> && ...)) {
+          Handler{this}(boost::asio::error::operation_aborted, Results(std::get<0>(args_))...);
+          return true;
+        }
+      }
       return false;
     }
   }
 
   // On the operation's io_context (or here, with no executor to ask).
   void start() {
-    if constexpr ((std::is_default_constructible_v<Results> && ...)) {
-      // Done already: not started at all. Started, a reactor operation may complete at
-      // once (its speculative read or write), moving bytes on a context that is done.
-      if (cancel_ != nullptr && token_.ctx.is_done()) {
-        Handler{this}(boost::asio::error::operation_aborted, Results{}...);
-        return;
-      }
-    }
-    if constexpr (!(std::is_default_constructible_v<Results> && ...)) {
-      if constexpr (requires(Initiation& i) { i.get_executor(); }) {
-        using Ex = decltype(init_.get_executor());
-        if constexpr ((std::is_constructible_v<Results, const Ex&> && ...)) {
-          // An accept's socket has no empty value, but an unopened one on the
-          // operation's executor will do: a waiting connection is not taken.
-          if (cancel_ != nullptr && token_.ctx.is_done()) {
-            const Ex ex = init_.get_executor();
-            Handler{this}(boost::asio::error::operation_aborted, Results(ex)...);
-            return;
-          }
-        }
-      }
-    }
+    // Done already: not started at all. Started, a reactor operation may complete at
+    // once (its speculative read, write or accept), moving bytes or taking a waiting
+    // connection on a context that is done.
+    if (cancel_ != nullptr && token_.ctx.is_done() && abort_unstarted()) return;
     std::apply([this](auto&&... a) { std::move(init_)(Handler{this}, std::move(a)...); },
                std::move(args_));
     // A context done before the start of an operation whose results have no empty value

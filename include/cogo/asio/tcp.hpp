@@ -52,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -130,6 +131,7 @@ struct ConnState : cogo::detail::ListNode {
   ConnState& operator=(const ConnState&) = delete;
   boost::asio::ip::tcp::socket socket;
   std::atomic<bool> closed{false};  // close() was called: from any thread
+  std::mutex fd_mu;  // held to read the descriptor off its worker, and to close it
   source_location site;     // the accept or dial that made it
   std::string peer;         // "127.0.0.1:5123"
   std::string local;
@@ -243,6 +245,7 @@ struct ListenerState : cogo::detail::ListNode {
   ListenerState& operator=(const ListenerState&) = delete;
   boost::asio::ip::tcp::acceptor acceptor;
   std::atomic<bool> closed{false};
+  std::mutex fd_mu;  // as ConnState's
   std::string address;  // "127.0.0.1:40123"
   std::uint16_t port = 0;
 };
