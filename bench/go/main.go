@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -330,6 +332,68 @@ var workloads = []struct {
 			}
 		})
 	}},
+	{"tcp_echo_1conn", func(name string) { echo(name, 1) }},
+	{"tcp_echo_50conn", func(name string) { echo(name, 50) }},
+}
+
+// echo times 64-byte round trips over `conns` loopback connections at once, client and
+// server in this process (net sets TCP_NODELAY): total time over total round trips.
+func echo(name string, conns int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				buf := make([]byte, 64)
+				for {
+					if _, err := io.ReadFull(c, buf); err != nil {
+						return
+					}
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			}(c)
+		}
+	}()
+	clients := make([]net.Conn, conns)
+	for i := range clients {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			panic(err)
+		}
+		defer c.Close()
+		clients[i] = c
+	}
+	timed(name, func(b *testing.B) {
+		per := (b.N + conns - 1) / conns
+		var wg sync.WaitGroup
+		for _, c := range clients {
+			wg.Add(1)
+			go func(c net.Conn) {
+				defer wg.Done()
+				msg := make([]byte, 64)
+				got := make([]byte, 64)
+				for i := 0; i < per; i++ {
+					if _, err := c.Write(msg); err != nil {
+						panic(err)
+					}
+					if _, err := io.ReadFull(c, got); err != nil {
+						panic(err)
+					}
+				}
+			}(c)
+		}
+		wg.Wait() // per*conns round trips: b.N, rounded up to whole rounds
+	})
 }
 
 func main() {
