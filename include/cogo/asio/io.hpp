@@ -199,8 +199,8 @@ class TaskOp {
       } else if (is_stopped_io_context(owner)) {
         // Its scheduler has ended (see orphan_io_objects): nobody would run the start.
         // Ends here, as an operation on a closed socket, without starting. (One whose
-        // results cannot be made so is started here, and its completion never runs:
-        // Conn and Listener check their closed flag first and never get here.)
+        // results cannot be made so is started here, and its completion never runs.
+        // Every Conn operation's can; Listener::accept checks its closed flag first.)
         if (!abort_unstarted()) start();
       } else {
         // Another worker's: hand the start to the owner, which runs its I/O objects.
