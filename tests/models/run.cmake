@@ -28,6 +28,7 @@ message("${out}")
 if(NOT out MATCHES "errors: 0")
   message(FATAL_ERROR "the model has errors (see the trail in ${WORK_DIR})")
 endif()
-if(out MATCHES "max search depth too small" OR out MATCHES "out of memory")
+if(out MATCHES "max search depth too small" OR out MATCHES "out of memory" OR
+   out MATCHES "reached -DMEMLIM bound" OR out MATCHES "Search not completed")
   message(FATAL_ERROR "the search was cut short (depth or memory)")
 endif()
